@@ -1,0 +1,50 @@
+# Two commands matter: `make chat` and `make test`. Each sets itself up (a .venv with the project in it).
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+LLM_STAMP := $(VENV)/.installed-local-llm
+PORT   ?= 8501
+
+.PHONY: install chat test test-fast lint typecheck bench bench-eval local-llm browser clean
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "newsdesk needs Python 3.11 or newer"'
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@echo "installing newsdesk into $(VENV) (first run only; log in $(VENV)/install.log)"
+	@$(PY) -m pip install -q --upgrade pip >$(VENV)/install.log 2>&1 || (cat $(VENV)/install.log; exit 1)
+	@$(PY) -m pip install -q -e '.[dev]' >>$(VENV)/install.log 2>&1 || (cat $(VENV)/install.log; exit 1)
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+chat: $(STAMP)
+	$(VENV)/bin/newsdesk chat --port $(PORT)
+
+# The optional local LLM (llama-cpp-python builds from source once, ~5 min; pip caches the wheel).
+$(LLM_STAMP): $(STAMP)
+	@echo "building the local-llm extra (llama-cpp-python from source: about 5 minutes, once)"
+	@CMAKE_ARGS="-DLLAVA_BUILD=OFF -DGGML_NATIVE=OFF" $(PY) -m pip install -q -e '.[dev,local-llm]' \
+		>>$(VENV)/install.log 2>&1 || (tail -50 $(VENV)/install.log; exit 1)
+	@touch $(LLM_STAMP)
+
+local-llm: $(LLM_STAMP)
+
+test: $(STAMP)
+	$(PY) -m pytest
+
+test-fast: $(STAMP)
+	$(PY) -m pytest -m "not slow"
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check rag ingest ui eval tests
+	$(VENV)/bin/mypy
+
+bench: $(STAMP)
+	$(PY) -m eval.bench
+
+bench-eval: $(STAMP)
+	$(PY) -m eval.benchmark
+
+clean:
+	rm -rf $(VENV) .newsdesk .pytest_cache .mypy_cache .ruff_cache

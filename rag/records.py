@@ -1,0 +1,104 @@
+"""The small, frozen vocabulary every layer speaks. LangChain ``Document`` objects never leave ``rag/``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+
+@dataclass(frozen=True)
+class Article:
+    """One news article as ingested: the text citations quote from, plus what we know about it."""
+
+    id: str
+    text: str
+    title: str = ""
+    url: str = ""
+    source: str = ""
+    published_at: str = ""  # ISO date (YYYY-MM-DD) or empty when unknown
+    authors: tuple[str, ...] = ()
+    path: str = ""  # where it was read from; drives --prune
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A window of an article: ``text == article.text[start:end]``."""
+
+    id: str
+    article_id: str
+    position: int
+    text: str
+    start: int
+    end: int
+    title: str = ""
+    url: str = ""
+    source: str = ""
+    published_at: str = ""
+
+
+def indexed_text(title: str, text: str) -> str:
+    """What is embedded and BM25-indexed for a chunk: its article's title, then the chunk.
+
+    >>> indexed_text("Title", "Body")
+    'Title\nBody'
+    """
+    return f"{title}\n{text}" if title else text
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A retrieved chunk with the scores that chose it (dense cosine, BM25, fused RRF)."""
+
+    chunk: Chunk
+    scores: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Citation:
+    """What ``[n]`` in an answer points at: a verbatim span of the article, by character offsets."""
+
+    n: int
+    article_id: str
+    title: str
+    url: str
+    published_at: str
+    quote: str
+    start: int
+    end: int
+    source: str = ""
+
+
+Verdict = Literal["supported", "weak", "unsupported"]
+
+
+@dataclass(frozen=True)
+class SentenceCheck:
+    """The verifier's verdict on one answer sentence and the source span it rests on, if any."""
+
+    sentence: str
+    verdict: Verdict
+    score: float
+    citation: int | None = None  # the [n] whose passage holds the span
+    article_id: str = ""
+    span: str = ""
+    start: int = -1
+    end: int = -1
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The one thing the answering API returns to the CLI, the page and eval."""
+
+    question: str
+    text: str
+    citations: tuple[Citation, ...] = ()
+    passages: tuple[Passage, ...] = ()
+    refused: bool = False
+    mode: str = "extractive"
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
+    checks: tuple[SentenceCheck, ...] = ()
+    standalone_question: str = ""
+
+
+REFUSAL = "I couldn't find that in the articles."

@@ -1,0 +1,390 @@
+"""Chroma, embedded or server: the chunk vectors and the full article texts citations quote from.
+
+Two collections per name: ``<name>`` holds chunk vectors with their metadata, ``<name>-articles`` holds one
+record per article (full text, metadata and content hash). The article record is written after its chunks,
+so it doubles as the commit marker that makes an interrupted ingest safe to re-run.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlparse
+
+from rag.errors import EmptyIndexError, IndexMismatchError, StoreError
+from rag.records import Article, Chunk, Passage
+from rag.settings import Settings
+
+LAYOUT = 2  # bump when what is stored changes shape; older stores are then refused with the fix
+_PAGE = 2000
+_clients: dict[str, Any] = {}
+_clients_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Restrict retrieval to some sources and/or a published-date range (ISO dates, inclusive)."""
+
+    sources: tuple[str, ...] = ()
+    since: str = ""
+    until: str = ""
+
+    def __bool__(self) -> bool:
+        return bool(self.sources or self.since or self.until)
+
+
+def day_number(iso_date: str) -> int:
+    """YYYYMMDD as an int (0 when unknown), so Chroma can range-filter dates.
+
+    >>> day_number("2022-06-12"), day_number("")
+    (20220612, 0)
+    """
+    return int(iso_date[:10].replace("-", "")) if len(iso_date) >= 10 else 0
+
+
+def _client(settings: Settings) -> Any:
+    """One Chroma client per location per process (Chroma's PersistentClient insists on it)."""
+    import chromadb
+
+    key = settings.chroma_url or str(settings.chroma_path.resolve())
+    with _clients_lock:
+        if key in _clients:
+            return _clients[key]
+        chroma_settings = chromadb.Settings(anonymized_telemetry=False)
+        try:
+            if settings.chroma_url:
+                url = urlparse(settings.chroma_url)
+                if url.scheme not in {"http", "https"} or not url.hostname:
+                    raise StoreError(
+                        f"NEWSDESK_CHROMA_URL={settings.chroma_url!r} is not a server address; use http://host:port"
+                    )
+                client = chromadb.HttpClient(
+                    host=url.hostname,
+                    port=url.port or (443 if url.scheme == "https" else 8000),
+                    ssl=url.scheme == "https",
+                    settings=chroma_settings,
+                )
+                client.heartbeat()
+            else:
+                settings.chroma_path.mkdir(parents=True, exist_ok=True)
+                client = chromadb.PersistentClient(path=str(settings.chroma_path), settings=chroma_settings)
+        except StoreError:
+            raise
+        except PermissionError as exc:
+            raise StoreError(
+                f"Cannot write to the data folder {settings.data_dir}: {exc.strerror}. "
+                "Point NEWSDESK_DATA_DIR at a folder you can write to."
+            ) from exc
+        except Exception as exc:
+            where = settings.chroma_url or str(settings.chroma_path)
+            raise StoreError(
+                f"Cannot open the Chroma store at {where} ({type(exc).__name__}: {exc}). "
+                + ("Is `chroma run` up at that address?" if settings.chroma_url else "Check NEWSDESK_DATA_DIR.")
+            ) from exc
+        _clients[key] = client
+        return client
+
+
+class Store:
+    """The chunk and article collections, and the metadata that says what built them."""
+
+    def __init__(self, settings: Settings, embedder_id: str, dimension: int) -> None:
+        self.settings = settings
+        self.embedder_id = embedder_id
+        self.dimension = dimension
+        self.chunking = f"cl100k:{settings.chunk_tokens}/{settings.chunk_overlap}:sentences:title"
+        self._chunks: Any = None
+        self._articles: Any = None
+        self._lock = threading.Lock()
+
+    @property
+    def location(self) -> str:
+        return self.settings.chroma_url or str(self.settings.chroma_path)
+
+    @property
+    def fingerprint(self) -> str:
+        """What an article's chunks were made with; a stored article with another one is re-indexed."""
+        return f"{self.embedder_id}|{self.chunking}"
+
+    def _expected_meta(self) -> dict[str, Any]:
+        return {"layout": LAYOUT, "embedder": self.embedder_id, "dimension": self.dimension, "chunking": self.chunking}
+
+    def _open(self, create: bool) -> None:
+        if self._chunks is not None:
+            return
+        with self._lock:
+            if self._chunks is not None:
+                return
+            client = _client(self.settings)
+            names = {getattr(c, "name", c) for c in client.list_collections()}
+            name = self.settings.collection
+            if name not in names:
+                if not create:
+                    raise EmptyIndexError(
+                        f"No articles indexed yet in {self.location} (collection {name!r}). "
+                        "Run `newsdesk ingest PATH` (or `newsdesk ingest` for the bundled corpus)."
+                    )
+                meta = {**self._expected_meta(), "generation": uuid.uuid4().hex, "last_ingest": ""}
+                client.get_or_create_collection(
+                    name, embedding_function=None, metadata=meta, configuration={"hnsw": {"space": "cosine"}}
+                )
+            chunks = client.get_collection(name, embedding_function=None)
+            self._check(chunks.metadata or {})
+            # Article records are looked up by id only; Chroma wants a vector per record, so each gets [1.0].
+            self._articles = client.get_or_create_collection(f"{name}-articles", embedding_function=None)
+            self._chunks = chunks
+
+    def _check(self, meta: dict[str, Any]) -> None:
+        expected = self._expected_meta()
+        wrong = {k: meta.get(k) for k, v in expected.items() if meta.get(k) != v}
+        if wrong:
+            found = ", ".join(f"{k}={v!r}" for k, v in wrong.items())
+            wanted = ", ".join(f"{k}={expected[k]!r}" for k in wrong)
+            raise IndexMismatchError(
+                f"The index in {self.location} (collection {self.settings.collection!r}) was built with {found}; "
+                f"this newsdesk needs {wanted}. Run `newsdesk ingest --rebuild` to re-index it from the article "
+                "texts it already holds (nothing else is changed)."
+            )
+
+    def exists(self) -> bool:
+        """Whether there is a collection to read (it may still be incompatible)."""
+        client = _client(self.settings)
+        return self.settings.collection in {getattr(c, "name", c) for c in client.list_collections()}
+
+    def open_for_writing(self) -> None:
+        self._open(create=True)
+
+    # --- reading -------------------------------------------------------------------------------------
+    def counts(self) -> tuple[int, int]:
+        """(articles, chunks)."""
+        self._open(create=False)
+        return int(self._articles.count()), int(self._chunks.count())
+
+    def info(self) -> dict[str, Any]:
+        """The chunk collection's metadata (embedder, chunking, generation, last_ingest)."""
+        self._open(create=False)
+        client = _client(self.settings)
+        return dict(client.get_collection(self.settings.collection, embedding_function=None).metadata or {})
+
+    def query(self, vector: Sequence[float], n: int, filters: Filters = Filters()) -> list[Passage]:
+        """Nearest chunks by cosine similarity, best first."""
+        self._open(create=False)
+        result = self._chunks.query(
+            query_embeddings=[list(vector)], n_results=n, where=_where(filters),
+            include=["documents", "metadatas", "distances"],
+        )
+        return [
+            Passage(_chunk(cid, doc, meta), {"dense": round(1.0 - float(dist), 6)})
+            for cid, doc, meta, dist in zip(
+                result["ids"][0], result["documents"][0], result["metadatas"][0], result["distances"][0],
+                strict=True,
+            )
+        ]
+
+    def get_chunks(self, ids: Sequence[str]) -> dict[str, Chunk]:
+        self._open(create=False)
+        if not ids:
+            return {}
+        result = self._chunks.get(ids=list(ids), include=["documents", "metadatas"])
+        return {
+            cid: _chunk(cid, doc, meta)
+            for cid, doc, meta in zip(result["ids"], result["documents"], result["metadatas"], strict=True)
+        }
+
+    def iter_chunks(self) -> Iterator[Chunk]:
+        """Every chunk, page by page (the BM25 index is rebuilt from this)."""
+        self._open(create=False)
+        offset = 0
+        while True:
+            page = self._chunks.get(include=["documents", "metadatas"], limit=_PAGE, offset=offset)
+            if not page["ids"]:
+                return
+            for cid, doc, meta in zip(page["ids"], page["documents"], page["metadatas"], strict=True):
+                yield _chunk(cid, doc, meta)
+            offset += len(page["ids"])
+
+    def get_article(self, article_id: str) -> Article | None:
+        self._open(create=False)
+        result = self._articles.get(ids=[article_id], include=["documents", "metadatas"])
+        if not result["ids"]:
+            return None
+        return _article(result["ids"][0], result["documents"][0], result["metadatas"][0])
+
+    def article_states(self, ids: Sequence[str]) -> dict[str, tuple[str, str]]:
+        """For stored ids among ``ids``: (content_hash, fingerprint they were indexed with)."""
+        self._open(create=False)
+        states: dict[str, tuple[str, str]] = {}
+        for lo in range(0, len(ids), _PAGE):
+            result = self._articles.get(ids=list(ids[lo : lo + _PAGE]), include=["metadatas"])
+            for aid, meta in zip(result["ids"], result["metadatas"], strict=True):
+                states[aid] = (str(meta.get("content_hash", "")), str(meta.get("indexed_with", "")))
+        return states
+
+    def article_paths(self) -> dict[str, str]:
+        """Every stored article id with the file it came from."""
+        self._open(create=False)
+        paths: dict[str, str] = {}
+        offset = 0
+        while True:
+            page = self._articles.get(include=["metadatas"], limit=_PAGE, offset=offset)
+            if not page["ids"]:
+                return paths
+            for aid, meta in zip(page["ids"], page["metadatas"], strict=True):
+                paths[aid] = str(meta.get("path", ""))
+            offset += len(page["ids"])
+
+    def stale_articles(self) -> list[Article]:
+        """Stored articles indexed with another embedder or chunking (left over by an interrupted rebuild)."""
+        self._open(create=False)
+        result = self._articles.get(
+            where={"indexed_with": {"$ne": self.fingerprint}}, include=["documents", "metadatas"]
+        )
+        return [_article(a, d, m) for a, d, m in zip(result["ids"], result["documents"], result["metadatas"], strict=True)]
+
+    def chunk_ids_of(self, article_ids: Sequence[str]) -> dict[str, set[str]]:
+        self._open(create=False)
+        owned: dict[str, set[str]] = {aid: set() for aid in article_ids}
+        for lo in range(0, len(article_ids), 500):
+            part = list(article_ids[lo : lo + 500])
+            result = self._chunks.get(where={"article_id": {"$in": part}}, include=["metadatas"])
+            for cid, meta in zip(result["ids"], result["metadatas"], strict=True):
+                owned.setdefault(str(meta["article_id"]), set()).add(cid)
+        return owned
+
+    def orphan_chunk_ids(self) -> list[str]:
+        """Chunks whose article record is missing (an ingest killed between the two writes)."""
+        known = set(self.article_paths())
+        return [c.id for c in self.iter_chunks() if c.article_id not in known]
+
+    # --- writing -------------------------------------------------------------------------------------
+    def write_chunks(self, chunks: Sequence[Chunk], embeddings: Sequence[Sequence[float]]) -> None:
+        self._open(create=True)
+        step = self._batch()
+        for lo in range(0, len(chunks), step):
+            part = chunks[lo : lo + step]
+            self._chunks.upsert(
+                ids=[c.id for c in part],
+                embeddings=[list(e) for e in embeddings[lo : lo + step]],
+                documents=[c.text for c in part],
+                metadatas=[_chunk_meta(c) for c in part],
+            )
+
+    def write_articles(self, articles: Sequence[Article], content_hashes: Sequence[str]) -> None:
+        self._open(create=True)
+        now = datetime.now(UTC).isoformat(timespec="seconds")
+        step = self._batch()
+        for lo in range(0, len(articles), step):
+            part = articles[lo : lo + step]
+            self._articles.upsert(
+                ids=[a.id for a in part],
+                embeddings=[[1.0]] * len(part),
+                documents=[a.text for a in part],
+                metadatas=[
+                    _article_meta(a, h, self.fingerprint, now)
+                    for a, h in zip(part, content_hashes[lo : lo + step], strict=True)
+                ],
+            )
+
+    def delete_chunks(self, ids: Sequence[str]) -> None:
+        self._open(create=True)
+        step = self._batch()
+        for lo in range(0, len(ids), step):
+            self._chunks.delete(ids=list(ids[lo : lo + step]))
+
+    def delete_articles(self, article_ids: Sequence[str]) -> None:
+        """Chunks first, then the record, so a crash in between leaves an orphan-free retry."""
+        owned = self.chunk_ids_of(article_ids)
+        self.delete_chunks([cid for ids in owned.values() for cid in ids])
+        step = self._batch()
+        for lo in range(0, len(article_ids), step):
+            self._articles.delete(ids=list(article_ids[lo : lo + step]))
+
+    def update_chunk_meta(self, chunks: Sequence[Chunk]) -> None:
+        """New metadata (url, source, date, position) for chunks whose text and vector stay the same."""
+        self._open(create=True)
+        step = self._batch()
+        for lo in range(0, len(chunks), step):
+            part = chunks[lo : lo + step]
+            self._chunks.update(ids=[c.id for c in part], metadatas=[_chunk_meta(c) for c in part])
+
+    def mark_changed(self, last_ingest: str | None = None, new_generation: bool = True) -> str:
+        """Give the chunk collection a new generation (readers reload BM25 when it moves)."""
+        self._open(create=True)
+        meta = self.info()
+        if new_generation or not meta.get("generation"):
+            meta["generation"] = uuid.uuid4().hex
+        if last_ingest is not None:
+            meta["last_ingest"] = last_ingest
+        self._chunks.modify(metadata=meta)
+        return str(meta["generation"])
+
+    def drop_chunks(self) -> None:
+        """Delete the chunk collection (``--rebuild``); article records and their texts stay."""
+        client = _client(self.settings)
+        with self._lock:
+            if self.settings.collection in {getattr(c, "name", c) for c in client.list_collections()}:
+                client.delete_collection(self.settings.collection)
+            self._chunks = None
+            self._articles = None
+
+    def _batch(self) -> int:
+        try:
+            return max(1, min(1000, int(_client(self.settings).get_max_batch_size())))
+        except Exception:
+            return 500
+
+
+def _where(filters: Filters) -> dict[str, Any] | None:
+    clauses: list[dict[str, Any]] = []
+    if filters.sources:
+        clauses.append({"source": {"$in": list(filters.sources)}})
+    if filters.since:
+        clauses.append({"day": {"$gte": day_number(filters.since)}})
+    if filters.until:
+        clauses.append({"day": {"$lte": day_number(filters.until)}})
+    if filters.since or filters.until:  # an article with no known date is outside every date range
+        clauses.append({"day": {"$gt": 0}})
+    if not clauses:
+        return None
+    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+
+def _chunk_meta(chunk: Chunk) -> dict[str, Any]:
+    return {
+        "article_id": chunk.article_id, "position": chunk.position, "start": chunk.start, "end": chunk.end,
+        "title": chunk.title, "url": chunk.url, "source": chunk.source, "published_at": chunk.published_at,
+        "day": day_number(chunk.published_at),
+    }
+
+
+def _chunk(cid: str, doc: str | None, meta: Any) -> Chunk:
+    meta = meta or {}
+    return Chunk(
+        id=cid, article_id=str(meta.get("article_id", "")), position=int(meta.get("position", 0)), text=doc or "",
+        start=int(meta.get("start", 0)), end=int(meta.get("end", 0)), title=str(meta.get("title", "")),
+        url=str(meta.get("url", "")), source=str(meta.get("source", "")),
+        published_at=str(meta.get("published_at", "")),
+    )
+
+
+def _article_meta(article: Article, content_hash: str, fingerprint: str, now: str) -> dict[str, Any]:
+    return {
+        "title": article.title, "url": article.url, "source": article.source,
+        "published_at": article.published_at, "day": day_number(article.published_at),
+        "authors": json.dumps(list(article.authors)), "path": article.path,
+        "content_hash": content_hash, "indexed_with": fingerprint, "ingested_at": now,
+    }
+
+
+def _article(aid: str, doc: str | None, meta: Any) -> Article:
+    meta = meta or {}
+    return Article(
+        id=aid, text=doc or "", title=str(meta.get("title", "")), url=str(meta.get("url", "")),
+        source=str(meta.get("source", "")), published_at=str(meta.get("published_at", "")),
+        authors=tuple(json.loads(meta.get("authors") or "[]")), path=str(meta.get("path", "")),
+    )
