@@ -9,6 +9,7 @@ from rag.sentences import sentence_spans
 
 _SLASHED = re.compile(r"^(\d{4})[/.](\d{1,2})[/.](\d{1,2})")
 TITLE_MAX = 150
+SHORT_TITLE = 90  # a title cut from a long first sentence: long enough to recognise, short enough to scan
 
 
 def parse_date(value: str) -> str:
@@ -56,4 +57,4 @@ def title_from_text(text: str, markdown: bool = False) -> str:
         return first
     spans = sentence_spans(first)
     sentence = first[spans[0][0] : spans[0][1]] if spans else first
-    return sentence if len(sentence) <= TITLE_MAX else sentence[: TITLE_MAX - 1].rsplit(" ", 1)[0] + "…"
+    return sentence if len(sentence) <= TITLE_MAX else sentence[:SHORT_TITLE].rsplit(" ", 1)[0].rstrip(",;:") + "…"

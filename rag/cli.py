@@ -7,6 +7,7 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from rag.errors import NewsdeskError
 from rag.settings import Settings
@@ -94,6 +95,84 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_ask(args: argparse.Namespace) -> int:
+    from rag.pipeline import build_pipeline
+    from rag.records import Answer
+    from rag.store import Filters
+
+    pipeline = build_pipeline(_settings())
+    filters = Filters(sources=tuple(args.source or ()), since=_iso(args.since, "--since"), until=_iso(args.until, "--until"))
+    final: Answer | None = None
+    for item in pipeline.stream(args.question, k=args.k, filters=filters):
+        if isinstance(item, Answer):
+            final = item
+        elif not args.json:
+            print(item, end="", flush=True)
+    assert final is not None
+    if args.json:
+        print(json.dumps(answer_json(final), ensure_ascii=False))
+        return 0
+    print()
+    for warning in final.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    _print_sources(final)
+    return 0
+
+
+def answer_json(answer: Any) -> dict[str, Any]:
+    """The `ask --json` object (also what eval stores per question)."""
+    return {
+        "question": answer.question,
+        "answer": answer.text,
+        "refused": answer.refused,
+        "mode": answer.mode,
+        "citations": [
+            {"n": c.n, "article_id": c.article_id, "title": c.title, "url": c.url, "published_at": c.published_at,
+             "source": c.source, "quote": c.quote, "start": c.start, "end": c.end}
+            for c in answer.citations
+        ],
+        "passages": [
+            {"n": i, "article_id": p.chunk.article_id, "title": p.chunk.title, "url": p.chunk.url,
+             "published_at": p.chunk.published_at, "source": p.chunk.source, "text": p.chunk.text,
+             "start": p.chunk.start, "end": p.chunk.end, "scores": p.scores}
+            for i, p in enumerate(answer.passages, start=1)
+        ],
+        "checks": [
+            {"sentence": c.sentence, "verdict": c.verdict, "score": round(c.score, 4), "citation": c.citation,
+             "article_id": c.article_id, "span": c.span, "start": c.start, "end": c.end}
+            for c in answer.checks
+        ],
+        "warnings": list(answer.warnings),
+        "standalone_question": answer.standalone_question,
+        "timings_ms": answer.timings_ms,
+    }
+
+
+def _print_sources(answer: Any) -> None:
+    if answer.citations:
+        print("\nSources:")
+        for c in answer.citations:
+            where = " — ".join(x for x in (c.title or c.article_id, c.url) if x)
+            print(f"[{c.n}] {where}" + (f" ({c.published_at})" if c.published_at else ""))
+            print(f'    "{c.quote}"')
+    elif answer.refused and answer.passages:
+        print("\nClosest passages:")
+        for i, p in enumerate(answer.passages[:3], start=1):
+            snippet = " ".join(p.chunk.text.split())[:200]
+            print(f"({i}) {p.chunk.title or p.chunk.article_id}: {snippet}…")
+
+
+def _iso(value: str | None, flag: str) -> str:
+    if not value:
+        return ""
+    from datetime import date
+
+    try:
+        return date.fromisoformat(value).isoformat()
+    except ValueError as exc:
+        raise NewsdeskError(f"{flag} {value!r} is not a date: use YYYY-MM-DD, e.g. {flag} 2022-06-01.") from exc
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="newsdesk",
@@ -114,6 +193,15 @@ def build_parser() -> argparse.ArgumentParser:
     status = sub.add_parser("status", help="what is indexed, where, and with what")
     status.add_argument("--json", action="store_true", help="one JSON object")
     status.set_defaults(handler=cmd_status)
+
+    ask = sub.add_parser("ask", help="answer a question with cited passages")
+    ask.add_argument("question", help="the question, in quotes")
+    ask.add_argument("--k", type=int, default=None, help="passages to use (default NEWSDESK_K, 5)")
+    ask.add_argument("--source", action="append", help="only articles from this source (repeatable)")
+    ask.add_argument("--since", help="only articles published on or after YYYY-MM-DD")
+    ask.add_argument("--until", help="only articles published on or before YYYY-MM-DD")
+    ask.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    ask.set_defaults(handler=cmd_ask)
 
     for register in _EXTRA_COMMANDS:
         register(sub)

@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 import threading
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from rag.citations import cite_markers
 from rag.embedder import MiniLMEmbedder
+from rag.errors import EmptyIndexError, LLMError
+from rag.extractive import ExtractiveAnswerer
 from rag.lexical import LexicalIndex
+from rag.questions import History, standalone_question, validate_question
+from rag.records import REFUSAL, Answer, Passage
+from rag.retrieve import HybridRetriever, NewsdeskRetriever
 from rag.settings import Settings
-from rag.store import Store
+from rag.store import Filters, Store
 
 BUNDLED_CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 
@@ -42,6 +50,9 @@ class Pipeline:
         self.store = Store(settings, self.embedder.id, self.embedder.dimension)
         self.lexical = LexicalIndex(settings.lexical_dir)
         self._lexical_lock = threading.Lock()
+        self.retriever = HybridRetriever(settings, self.embedder, self.store, self.fresh_lexical)
+        self.extractive = ExtractiveAnswerer(self.embedder)
+        self._generative: Any = None
 
     def status(self) -> Status:
         """Counts and provenance of the index; zero counts (not an error) when nothing is ingested yet."""
@@ -74,6 +85,109 @@ class Pipeline:
                 if not self.lexical.load() or self.lexical.generation != generation:
                     self.lexical.build(self.store.iter_chunks(), generation)
             return self.lexical
+
+
+    @property
+    def generative(self) -> Any:
+        """The LLM answerer, created on first use (only when a key or endpoint is configured)."""
+        if self._generative is None:
+            from rag.generative import GenerativeAnswerer
+
+            self._generative = GenerativeAnswerer(self.settings)
+        return self._generative
+
+    def as_retriever(self, k: int | None = None, filters: Filters = Filters()) -> NewsdeskRetriever:
+        """The hybrid retriever as a LangChain ``BaseRetriever``."""
+        return NewsdeskRetriever(search_fn=self.retrieve, k=k or self.settings.k, filters=filters)
+
+    def retrieve(self, question: str, k: int | None = None, filters: Filters = Filters()) -> list[Passage]:
+        """The best passages for ``question`` (hybrid, fused); ``EmptyIndexError`` when nothing is indexed."""
+        if not self.store.exists() or self.store.counts()[1] == 0:
+            raise EmptyIndexError(
+                "No articles indexed yet. Run `newsdesk ingest PATH` (or `newsdesk ingest` for the bundled corpus)."
+            )
+        return self.retriever.search(question, k, filters)
+
+    def answer(self, question: str, history: History = (), k: int | None = None, filters: Filters = Filters(),
+               asked_on: str | None = None) -> Answer:
+        """Answer ``question`` from the articles; see ``stream`` for the pieces as they are made."""
+        final: Answer | None = None
+        for item in self.stream(question, history, k, filters, asked_on):
+            if isinstance(item, Answer):
+                final = item
+        assert final is not None  # stream always ends with the Answer
+        return final
+
+    def stream(self, question: str, history: History = (), k: int | None = None, filters: Filters = Filters(),
+               asked_on: str | None = None) -> Iterator[str | Answer]:
+        """Text pieces as they are produced, then the complete ``Answer``.
+
+        Offline (extractive) answers arrive in one piece. Generative answers stream from the LLM; if the LLM
+        fails, a warning and the extractive answer follow instead, so the user always gets the evidence.
+        """
+        timings: dict[str, float] = {}
+        started = time.perf_counter()
+        question = validate_question(question)
+        warnings: list[str] = []
+        standalone = question
+        if history:
+            standalone = self._condense(question, history, warnings)
+        timings["condense"] = _ms(started)
+        t0 = time.perf_counter()
+        passages = self.retrieve(standalone, k, filters)
+        timings["retrieve"] = _ms(t0)
+        t0 = time.perf_counter()
+        if self.settings.generative and passages:
+            pieces: list[str] = []
+            try:
+                for piece in self.generative.stream(standalone, passages):
+                    pieces.append(piece)
+                    yield piece
+            except LLMError as exc:
+                warnings.append(f"{exc} Showing the best sentences from the articles instead.")
+                if pieces:
+                    yield "\n\n"
+            else:
+                timings["answer"] = _ms(t0)
+                yield self._generated_answer(question, standalone, "".join(pieces), passages, timings, warnings, started)
+                return
+        extract = self.extractive.answer(standalone, passages)
+        timings["answer"] = _ms(t0)
+        text = REFUSAL if extract.refused else extract.text
+        yield text
+        timings["total"] = _ms(started)
+        mode = "extractive" if not warnings or not self.settings.generative else "extractive-fallback"
+        yield Answer(
+            question=question, text=text, citations=extract.citations, passages=tuple(passages),
+            refused=extract.refused, mode=mode, timings_ms=timings, warnings=tuple(warnings),
+            standalone_question=standalone,
+        )
+
+    def _condense(self, question: str, history: History, warnings: list[str]) -> str:
+        if self.settings.generative:
+            try:
+                return str(self.generative.condense(question, history)).strip() or question
+            except LLMError as exc:
+                warnings.append(f"Could not rewrite the follow-up with the model ({exc}); used it as asked.")
+        return standalone_question(question, history)
+
+    def _generated_answer(self, question: str, standalone: str, raw: str, passages: list[Passage],
+                          timings: dict[str, float], warnings: list[str], started: float) -> Answer:
+        from rag.generative import repair_markers
+
+        text = repair_markers(raw, len(passages)).strip()
+        refused = not text or text.startswith(REFUSAL[:-1]) and len(text) <= len(REFUSAL) + 10
+        citations = () if refused else cite_markers(text, passages)
+        timings["total"] = _ms(started)
+        return Answer(
+            question=question, text=REFUSAL if refused else text, citations=citations, passages=tuple(passages),
+            refused=refused, mode="generative", timings_ms=timings, warnings=tuple(warnings),
+            standalone_question=standalone,
+        )
+
+
+def _ms(since: float) -> float:
+    return round((time.perf_counter() - since) * 1000, 2)
 
 
 def build_pipeline(settings: Settings | None = None) -> Pipeline:

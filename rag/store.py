@@ -186,14 +186,17 @@ class Store:
             )
         ]
 
-    def get_chunks(self, ids: Sequence[str]) -> dict[str, Chunk]:
+    def get_chunks(self, ids: Sequence[str], with_vectors: bool = False) -> dict[str, tuple[Chunk, list[float]]]:
+        """Chunks by id (unknown ids are left out), each with its vector when ``with_vectors``."""
         self._open(create=False)
         if not ids:
             return {}
-        result = self._chunks.get(ids=list(ids), include=["documents", "metadatas"])
+        include = ["documents", "metadatas", *(["embeddings"] if with_vectors else [])]
+        result = self._chunks.get(ids=list(ids), include=include)
+        vectors = result["embeddings"] if with_vectors else [[]] * len(result["ids"])
         return {
-            cid: _chunk(cid, doc, meta)
-            for cid, doc, meta in zip(result["ids"], result["documents"], result["metadatas"], strict=True)
+            cid: (_chunk(cid, doc, meta), list(vec))
+            for cid, doc, meta, vec in zip(result["ids"], result["documents"], result["metadatas"], vectors, strict=True)
         }
 
     def iter_chunks(self) -> Iterator[Chunk]:

@@ -1,0 +1,140 @@
+"""The offline answerer: the best one to three sentences of the retrieved passages, verbatim, each cited.
+
+It cannot say anything the articles do not say. Each candidate sentence is scored by
+``DENSE_WEIGHT * cosine(question, sentence) + LEXICAL_WEIGHT * share of the question's content words it holds``;
+below ``threshold`` for the best sentence, it refuses.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import numpy as np
+
+from rag.citations import _stems, citation, passage_sentences
+from rag.embedder import MiniLMEmbedder
+from rag.records import Citation, Passage
+
+DENSE_WEIGHT = 0.7
+LEXICAL_WEIGHT = 0.3
+DEFAULT_THRESHOLD = 0.35  # calibrated: see eval/README.md ("Refusal threshold")
+EXTRA_MARGIN = 0.06  # a second/third sentence joins when it scores within this of the best
+MAX_SENTENCES = 3
+LONG_SENTENCE = 400  # characters; longer "sentences" (lists, run-ons) are cut into windows at word breaks
+_WORD_BREAK = re.compile(r"\s+")
+
+
+@dataclass(frozen=True)
+class Candidate:
+    passage_index: int
+    start: int  # chunk-relative
+    end: int
+    text: str
+    dense: float = 0.0
+    lexical: float = 0.0
+
+    @property
+    def score(self) -> float:
+        return DENSE_WEIGHT * self.dense + LEXICAL_WEIGHT * self.lexical
+
+
+@dataclass(frozen=True)
+class Extract:
+    text: str
+    citations: tuple[Citation, ...]
+    refused: bool
+    best_score: float
+
+
+def lexical_overlap(question: str, sentence: str) -> float:
+    """Share of the question's content words (folded plurals) that the sentence contains.
+
+    >>> lexical_overlap("Which company lobbies the White House?", "The company lobbied the White House.")
+    0.75
+    """
+    wanted = set(_stems(question))
+    return len(wanted & set(_stems(sentence))) / len(wanted) if wanted else 0.0
+
+
+def candidates(passages: list[Passage]) -> list[Candidate]:
+    """Sentence (or long-sentence window) candidates from every passage, duplicates across overlapping
+    chunks kept once (the first, best-ranked passage wins)."""
+    seen: set[tuple[str, int, int]] = set()
+    found: list[Candidate] = []
+    for index, passage in enumerate(passages):
+        text = passage.chunk.text
+        for lo, hi in passage_sentences(passage):
+            for a, b in _windows(text, lo, hi):
+                key = (passage.chunk.article_id, passage.chunk.start + a, passage.chunk.start + b)
+                if key not in seen:
+                    seen.add(key)
+                    found.append(Candidate(index, a, b, text[a:b]))
+    return found
+
+
+def _windows(text: str, lo: int, hi: int) -> list[tuple[int, int]]:
+    if hi - lo <= LONG_SENTENCE:
+        return [(lo, hi)]
+    spans, start = [], lo
+    while start < hi:
+        end = min(start + LONG_SENTENCE, hi)
+        if end < hi:
+            cut = text.rfind(" ", start + LONG_SENTENCE // 2, end)
+            end = cut if cut > start else end
+        spans.append((start, end))
+        match = _WORD_BREAK.match(text, end)
+        start = match.end() if match else end
+    return spans
+
+
+class ExtractiveAnswerer:
+    """Picks verbatim sentences; caches sentence vectors because the same passages come back often."""
+
+    def __init__(self, embedder: MiniLMEmbedder, threshold: float = DEFAULT_THRESHOLD, cache_size: int = 20_000) -> None:
+        self.embedder = embedder
+        self.threshold = threshold
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._cache_size = cache_size
+        self._lock = threading.Lock()
+
+    def score(self, question: str, passages: list[Passage]) -> list[Candidate]:
+        """Every candidate sentence with its dense and lexical scores, best first."""
+        found = candidates(passages)
+        if not found:
+            return []
+        query = np.asarray(self.embedder.embed_query(question), dtype=np.float32)
+        vectors = self._vectors([c.text for c in found])
+        dense = vectors @ query
+        scored = [
+            Candidate(c.passage_index, c.start, c.end, c.text, float(d), lexical_overlap(question, c.text))
+            for c, d in zip(found, dense, strict=True)
+        ]
+        return sorted(scored, key=lambda c: (-c.score, c.passage_index, c.start))
+
+    def answer(self, question: str, passages: list[Passage]) -> Extract:
+        """The extract for ``question``, or a refusal when the best sentence scores below the threshold."""
+        ranked = self.score(question, passages)
+        if not ranked or ranked[0].score < self.threshold:
+            return Extract("", (), True, ranked[0].score if ranked else 0.0)
+        best = ranked[0]
+        chosen = [best] + [c for c in ranked[1:] if c.score >= best.score - EXTRA_MARGIN][: MAX_SENTENCES - 1]
+        chosen.sort(key=lambda c: (c.passage_index, c.start))
+        text = " ".join(f"{c.text} [{c.passage_index + 1}]" for c in chosen)
+        cites = tuple(citation(c.passage_index + 1, passages[c.passage_index], c.start, c.end) for c in chosen)
+        return Extract(text, cites, False, best.score)
+
+    def _vectors(self, texts: list[str]) -> np.ndarray:
+        with self._lock:
+            known = {t: self._cache[t] for t in texts if t in self._cache}
+        missing = [t for t in dict.fromkeys(texts) if t not in known]
+        if missing:
+            fresh = dict(zip(missing, self.embedder.embed_array(missing), strict=True))
+            known.update(fresh)
+            with self._lock:
+                self._cache.update(fresh)
+                while len(self._cache) > self._cache_size:
+                    self._cache.popitem(last=False)
+        return np.stack([known[t] for t in texts])
