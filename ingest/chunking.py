@@ -46,30 +46,36 @@ def chunk_spans(text: str, max_tokens: int, overlap: int, count: Callable[[str],
     return chunks
 
 
-def _split_long(text: str, unit: tuple[int, int, int], max_tokens: int, count: Callable[[str], int]) -> list[tuple[int, int, int]]:
+def _split_long(
+    text: str, unit: tuple[int, int, int], max_tokens: int, count: Callable[[str], int]
+) -> list[tuple[int, int, int]]:
     lo, hi, tokens = unit
     if tokens <= max_tokens:
         return [unit]
     pieces: list[tuple[int, int, int]] = []
     start, total, last_end = lo, 0, lo
     for match in _WORD.finditer(text, lo, hi):
-        word_tokens = count(" " + match.group())
-        if word_tokens > max_tokens:  # one enormous "word": cut it by characters
-            if total:
-                pieces.append((start, last_end, total))
-            step = max_tokens * 2
-            for cut in range(match.start(), match.end(), step):
-                end = min(cut + step, match.end())
-                pieces.append((cut, end, count(text[cut:end])))
-            start, total, last_end = match.end(), 0, match.end()
+        spaced = count(" " + match.group())
+        if total and total + spaced <= max_tokens:
+            total += spaced
+            last_end = match.end()
             continue
-        if total and total + word_tokens > max_tokens:
+        if total:
             pieces.append((start, last_end, total))
-            start, total = match.start(), 0
-        if not total:
-            start = match.start()
-        total += word_tokens
-        last_end = match.end()
+        # A piece's first word has no space before it, and cl100k may count it differently without one.
+        start, total, last_end = match.start(), count(match.group()), match.end()
+        if total > max_tokens:  # one enormous "word": cut it by characters
+            step, cut = max_tokens * 2, match.start()
+            while cut < match.end():
+                end = min(cut + step, match.end())
+                tokens = count(text[cut:end])
+                # Two characters a token holds for Latin text only (CJK, emoji, base64 pack far more): shrink.
+                while tokens > max_tokens and end - cut > 1:
+                    end = cut + max(1, (end - cut) * max_tokens // tokens)
+                    tokens = count(text[cut:end])
+                pieces.append((cut, end, tokens))
+                cut = end
+            total = 0
     if total:
         pieces.append((start, last_end, total))
     return pieces

@@ -7,15 +7,61 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
 # Content of these is never article text: code, chrome and navigation.
-_SKIP = {"script", "style", "noscript", "nav", "header", "footer", "aside", "form", "svg", "iframe",
-         "button", "template", "select", "figure", "menu"}
-_BLOCK = {"p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "section", "article",
-          "blockquote", "pre", "table", "tr", "td", "th", "main", "hr", "dd", "dt"}
+_SKIP = {
+    "script",
+    "style",
+    "noscript",
+    "nav",
+    "header",
+    "footer",
+    "aside",
+    "form",
+    "svg",
+    "iframe",
+    "button",
+    "template",
+    "select",
+    "figure",
+    "menu",
+}
+_BLOCK = {
+    "p",
+    "div",
+    "br",
+    "li",
+    "ul",
+    "ol",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "section",
+    "article",
+    "blockquote",
+    "pre",
+    "table",
+    "tr",
+    "td",
+    "th",
+    "main",
+    "hr",
+    "dd",
+    "dt",
+}
 _VOID = {"br", "hr", "img", "meta", "link", "input", "area", "base", "col", "embed", "source", "track", "wbr"}
 _META_KEYS = {
-    "og:title": "title", "twitter:title": "title",
-    "article:published_time": "date", "date": "date", "pubdate": "date", "publish-date": "date",
-    "dc.date": "date", "og:url": "url", "og:site_name": "source", "author": "authors",
+    "og:title": "title",
+    "twitter:title": "title",
+    "article:published_time": "date",
+    "date": "date",
+    "pubdate": "date",
+    "publish-date": "date",
+    "dc.date": "date",
+    "og:url": "url",
+    "og:site_name": "source",
+    "author": "authors",
 }
 
 

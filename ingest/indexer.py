@@ -22,7 +22,7 @@ from ingest.sources import FileDone, Note, Rejected, read_paths
 from rag.embedder import MiniLMEmbedder
 from rag.errors import StoreError
 from rag.lexical import LexicalIndex
-from rag.records import Article, Chunk, indexed_text
+from rag.records import Article, indexed_text
 from rag.settings import Settings
 from rag.store import Store
 
@@ -59,11 +59,17 @@ class IngestReport:
 
     def as_dict(self) -> dict[str, object]:
         return {
-            "added": self.added, "updated": self.updated, "unchanged": self.unchanged, "removed": self.removed,
-            "reindexed": self.reindexed, "rejected": [{"where": r.where, "reason": r.reason} for r in self.rejected],
+            "added": self.added,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "removed": self.removed,
+            "reindexed": self.reindexed,
+            "rejected": [{"where": r.where, "reason": r.reason} for r in self.rejected],
             "notes": [{"where": n.where, "message": n.message} for n in self.notes],
-            "chunks_written": self.chunks_written, "chunks_embedded": self.chunks_embedded,
-            "seconds": round(self.seconds, 3), "embed_seconds": round(self.embed_seconds, 3),
+            "chunks_written": self.chunks_written,
+            "chunks_embedded": self.chunks_embedded,
+            "seconds": round(self.seconds, 3),
+            "embed_seconds": round(self.embed_seconds, 3),
         }
 
 
@@ -108,8 +114,9 @@ class Indexer:
         self.store = store
         self.lexical = lexical
 
-    def run(self, paths: list[Path], prune: bool = False, rebuild: bool = False,
-            progress: Progress | None = None) -> IngestReport:
+    def run(
+        self, paths: list[Path], prune: bool = False, rebuild: bool = False, progress: Progress | None = None
+    ) -> IngestReport:
         """Ingest ``paths``; with ``prune``, drop stored articles from under them that are gone;
         with ``rebuild``, re-index every stored article with the current embedder and chunking."""
         started = time.perf_counter()
@@ -139,7 +146,9 @@ class Indexer:
                     if item.complete:
                         complete_files.add(item.path)
                 elif item.id in seen:
-                    report.rejected.append(Rejected(item.id, f"duplicate article id (also in {seen[item.id]}); kept the first"))
+                    report.rejected.append(
+                        Rejected(item.id, f"duplicate article id (also in {seen[item.id]}); kept the first")
+                    )
                 else:
                     seen[item.id] = item.path
                     articles_seen += 1
@@ -182,8 +191,11 @@ class Indexer:
         if not self._changed:
             self.store.mark_changed()  # readers' BM25 is now behind until _finish rebuilds it
             self._changed = True
-        chunks = [c for a in articles for c in chunk_article(
-            a, self.settings.chunk_tokens, self.settings.chunk_overlap, self.embedder.fits)]
+        chunks = [
+            c
+            for a in articles
+            for c in chunk_article(a, self.settings.chunk_tokens, self.settings.chunk_overlap, self.embedder.fits)
+        ]
         owned = self.store.chunk_ids_of([a.id for a in articles])
         existing = set().union(*owned.values()) if owned else set()
         new = [c for c in chunks if c.id not in existing]

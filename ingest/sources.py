@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
@@ -173,8 +173,16 @@ def _article_from_text(text: str, path: Path, where: str, root: Path) -> Article
 
 
 _FRONT = re.compile(r"\A---\n(.*?)\n---\n", re.DOTALL)
-_KEYS = {"title": "title", "date": "date", "published": "date", "published_at": "date", "url": "url",
-         "source": "source", "author": "authors", "authors": "authors"}
+_KEYS = {
+    "title": "title",
+    "date": "date",
+    "published": "date",
+    "published_at": "date",
+    "url": "url",
+    "source": "source",
+    "author": "authors",
+    "authors": "authors",
+}
 
 
 def _split_front_matter(text: str) -> tuple[str, dict[str, str]]:
@@ -189,7 +197,7 @@ def _split_front_matter(text: str) -> tuple[str, dict[str, str]]:
     return text[match.end() :], meta
 
 
-def _read_jsonl(path: Path, where: str) -> Iterator[Item]:  # returns whether every line went in
+def _read_jsonl(path: Path, where: str) -> Generator[Item, None, bool]:  # returns whether every line went in
     complete = True
     try:
         handle = path.open("rb")

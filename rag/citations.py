@@ -15,8 +15,15 @@ def citation(n: int, passage: Passage, start: int, end: int) -> Citation:
     """A citation of ``passage`` (numbered ``n``) quoting chunk-relative ``[start:end]`` by article offsets."""
     chunk = passage.chunk
     return Citation(
-        n=n, article_id=chunk.article_id, title=chunk.title, url=chunk.url, published_at=chunk.published_at,
-        quote=chunk.text[start:end], start=chunk.start + start, end=chunk.start + end, source=chunk.source,
+        n=n,
+        article_id=chunk.article_id,
+        title=chunk.title,
+        url=chunk.url,
+        published_at=chunk.published_at,
+        quote=chunk.text[start:end],
+        start=chunk.start + start,
+        end=chunk.start + end,
+        source=chunk.source,
     )
 
 

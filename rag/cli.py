@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -101,7 +101,9 @@ def cmd_ask(args: argparse.Namespace) -> int:
     from rag.store import Filters
 
     pipeline = build_pipeline(_settings())
-    filters = Filters(sources=tuple(args.source or ()), since=_iso(args.since, "--since"), until=_iso(args.until, "--until"))
+    filters = Filters(
+        sources=tuple(args.source or ()), since=_iso(args.since, "--since"), until=_iso(args.until, "--until")
+    )
     final: Answer | None = None
     for item in pipeline.stream(args.question, k=args.k, filters=filters):
         if isinstance(item, Answer):
@@ -203,13 +205,7 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--json", action="store_true", help="one JSON object on stdout")
     ask.set_defaults(handler=cmd_ask)
 
-    for register in _EXTRA_COMMANDS:
-        register(sub)
     return parser
-
-
-# Later commands (ask, chat, eval) register themselves here so this file stays one screen of wiring.
-_EXTRA_COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = []  # type: ignore[type-arg]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

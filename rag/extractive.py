@@ -93,7 +93,9 @@ def _windows(text: str, lo: int, hi: int) -> list[tuple[int, int]]:
 class ExtractiveAnswerer:
     """Picks verbatim sentences; caches sentence vectors because the same passages come back often."""
 
-    def __init__(self, embedder: MiniLMEmbedder, threshold: float = DEFAULT_THRESHOLD, cache_size: int = 20_000) -> None:
+    def __init__(
+        self, embedder: MiniLMEmbedder, threshold: float = DEFAULT_THRESHOLD, cache_size: int = 20_000
+    ) -> None:
         self.embedder = embedder
         self.threshold = threshold
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
@@ -120,7 +122,7 @@ class ExtractiveAnswerer:
         if not ranked or ranked[0].score < self.threshold:
             return Extract("", (), True, ranked[0].score if ranked else 0.0)
         best = ranked[0]
-        chosen = [best] + [c for c in ranked[1:] if c.score >= best.score - EXTRA_MARGIN][: MAX_SENTENCES - 1]
+        chosen = [best, *[c for c in ranked[1:] if c.score >= best.score - EXTRA_MARGIN][: MAX_SENTENCES - 1]]
         chosen.sort(key=lambda c: (c.passage_index, c.start))
         text = " ".join(f"{c.text} [{c.passage_index + 1}]" for c in chosen)
         cites = tuple(citation(c.passage_index + 1, passages[c.passage_index], c.start, c.end) for c in chosen)

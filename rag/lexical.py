@@ -94,7 +94,9 @@ class LexicalIndex:
             self._install(retriever, meta["ids"], meta["sources"], meta["days"], meta["generation"])
         return True
 
-    def _install(self, retriever: object | None, ids: list[str], sources: list[str], days: list[int], generation: str) -> None:
+    def _install(
+        self, retriever: object | None, ids: list[str], sources: list[str], days: list[int], generation: str
+    ) -> None:
         self._bm25 = retriever
         self.ids = ids
         self._sources = np.array(sources, dtype=object)

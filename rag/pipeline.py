@@ -81,11 +81,10 @@ class Pipeline:
         """The BM25 index, reloaded or rebuilt when the store has moved on since it was built."""
         with self._lexical_lock:
             generation = str(self.store.info().get("generation", ""))
-            if self.lexical.generation != generation:
-                if not self.lexical.load() or self.lexical.generation != generation:
-                    self.lexical.build(self.store.iter_chunks(), generation)
+            stale = self.lexical.generation != generation
+            if stale and (not self.lexical.load() or self.lexical.generation != generation):
+                self.lexical.build(self.store.iter_chunks(), generation)
             return self.lexical
-
 
     @property
     def generative(self) -> Any:
@@ -108,8 +107,14 @@ class Pipeline:
             )
         return self.retriever.search(question, k, filters)
 
-    def answer(self, question: str, history: History = (), k: int | None = None, filters: Filters = Filters(),
-               asked_on: str | None = None) -> Answer:
+    def answer(
+        self,
+        question: str,
+        history: History = (),
+        k: int | None = None,
+        filters: Filters = Filters(),
+        asked_on: str | None = None,
+    ) -> Answer:
         """Answer ``question`` from the articles; see ``stream`` for the pieces as they are made."""
         final: Answer | None = None
         for item in self.stream(question, history, k, filters, asked_on):
@@ -118,8 +123,14 @@ class Pipeline:
         assert final is not None  # stream always ends with the Answer
         return final
 
-    def stream(self, question: str, history: History = (), k: int | None = None, filters: Filters = Filters(),
-               asked_on: str | None = None) -> Iterator[str | Answer]:
+    def stream(
+        self,
+        question: str,
+        history: History = (),
+        k: int | None = None,
+        filters: Filters = Filters(),
+        asked_on: str | None = None,
+    ) -> Iterator[str | Answer]:
         """Text pieces as they are produced, then the complete ``Answer``.
 
         Offline (extractive) answers arrive in one piece. Generative answers stream from the LLM; if the LLM
@@ -149,7 +160,9 @@ class Pipeline:
                     yield "\n\n"
             else:
                 timings["answer"] = _ms(t0)
-                yield self._generated_answer(question, standalone, "".join(pieces), passages, timings, warnings, started)
+                yield self._generated_answer(
+                    question, standalone, "".join(pieces), passages, timings, warnings, started
+                )
                 return
         extract = self.extractive.answer(standalone, passages)
         timings["answer"] = _ms(t0)
@@ -158,8 +171,14 @@ class Pipeline:
         timings["total"] = _ms(started)
         mode = "extractive" if not warnings or not self.settings.generative else "extractive-fallback"
         yield Answer(
-            question=question, text=text, citations=extract.citations, passages=tuple(passages),
-            refused=extract.refused, mode=mode, timings_ms=timings, warnings=tuple(warnings),
+            question=question,
+            text=text,
+            citations=extract.citations,
+            passages=tuple(passages),
+            refused=extract.refused,
+            mode=mode,
+            timings_ms=timings,
+            warnings=tuple(warnings),
             standalone_question=standalone,
         )
 
@@ -171,17 +190,31 @@ class Pipeline:
                 warnings.append(f"Could not rewrite the follow-up with the model ({exc}); used it as asked.")
         return standalone_question(question, history)
 
-    def _generated_answer(self, question: str, standalone: str, raw: str, passages: list[Passage],
-                          timings: dict[str, float], warnings: list[str], started: float) -> Answer:
+    def _generated_answer(
+        self,
+        question: str,
+        standalone: str,
+        raw: str,
+        passages: list[Passage],
+        timings: dict[str, float],
+        warnings: list[str],
+        started: float,
+    ) -> Answer:
         from rag.generative import repair_markers
 
         text = repair_markers(raw, len(passages)).strip()
-        refused = not text or text.startswith(REFUSAL[:-1]) and len(text) <= len(REFUSAL) + 10
+        refused = not text or (text.startswith(REFUSAL[:-1]) and len(text) <= len(REFUSAL) + 10)
         citations = () if refused else cite_markers(text, passages)
         timings["total"] = _ms(started)
         return Answer(
-            question=question, text=REFUSAL if refused else text, citations=citations, passages=tuple(passages),
-            refused=refused, mode="generative", timings_ms=timings, warnings=tuple(warnings),
+            question=question,
+            text=REFUSAL if refused else text,
+            citations=citations,
+            passages=tuple(passages),
+            refused=refused,
+            mode="generative",
+            timings_ms=timings,
+            warnings=tuple(warnings),
             standalone_question=standalone,
         )
 

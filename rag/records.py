@@ -39,8 +39,8 @@ class Chunk:
 def indexed_text(title: str, text: str) -> str:
     """What is embedded and BM25-indexed for a chunk: its article's title, then the chunk.
 
-    >>> indexed_text("Title", "Body")
-    'Title\nBody'
+    >>> indexed_text("Title", "Body").splitlines()
+    ['Title', 'Body']
     """
     return f"{title}\n{text}" if title else text
 

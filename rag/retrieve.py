@@ -33,8 +33,14 @@ def rrf(rankings: list[list[str]], constant: int) -> dict[str, float]:
 class HybridRetriever:
     """Dense and BM25 candidates, fused, at most ``per_article`` passages from any one article."""
 
-    def __init__(self, settings: Settings, embedder: MiniLMEmbedder, store: Store,
-                 lexical: Callable[[], LexicalIndex], per_article: int = 2) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        embedder: MiniLMEmbedder,
+        store: Store,
+        lexical: Callable[[], LexicalIndex],
+        per_article: int = 2,
+    ) -> None:
         self.settings = settings
         self.embedder = embedder
         self.store = store
@@ -58,8 +64,8 @@ class HybridRetriever:
         missing = [cid for cid in ranked if cid not in chunks][: k * 2 * self.per_article]
         if missing:
             found = self.store.get_chunks(missing, with_vectors=True)
-            for cid, (chunk, chunk_vector) in found.items():
-                chunks[cid] = chunk
+            for cid, (found_chunk, chunk_vector) in found.items():
+                chunks[cid] = found_chunk
                 dense_scores[cid] = round(float(np.dot(vector, chunk_vector)), 6)
 
         passages: list[Passage] = []
@@ -69,7 +75,11 @@ class HybridRetriever:
             if chunk is None or per_article.get(chunk.article_id, 0) >= self.per_article:
                 continue
             per_article[chunk.article_id] = per_article.get(chunk.article_id, 0) + 1
-            scores = {"fused": fused[cid], "dense": dense_scores.get(cid, 0.0), "bm25": round(bm25_scores.get(cid, 0.0), 4)}
+            scores = {
+                "fused": fused[cid],
+                "dense": dense_scores.get(cid, 0.0),
+                "bm25": round(bm25_scores.get(cid, 0.0), 4),
+            }
             passages.append(Passage(chunk, scores))
             if len(passages) == k:
                 break
@@ -94,7 +104,13 @@ def to_document(passage: Passage) -> Document:
         page_content=chunk.text,
         id=chunk.id,
         metadata={
-            "article_id": chunk.article_id, "title": chunk.title, "url": chunk.url, "source": chunk.source,
-            "published_at": chunk.published_at, "start": chunk.start, "end": chunk.end, **passage.scores,
+            "article_id": chunk.article_id,
+            "title": chunk.title,
+            "url": chunk.url,
+            "source": chunk.source,
+            "published_at": chunk.published_at,
+            "start": chunk.start,
+            "end": chunk.end,
+            **passage.scores,
         },
     )

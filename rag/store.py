@@ -175,13 +175,18 @@ class Store:
         """Nearest chunks by cosine similarity, best first."""
         self._open(create=False)
         result = self._chunks.query(
-            query_embeddings=[list(vector)], n_results=n, where=_where(filters),
+            query_embeddings=[list(vector)],
+            n_results=n,
+            where=_where(filters),
             include=["documents", "metadatas", "distances"],
         )
         return [
             Passage(_chunk(cid, doc, meta), {"dense": round(1.0 - float(dist), 6)})
             for cid, doc, meta, dist in zip(
-                result["ids"][0], result["documents"][0], result["metadatas"][0], result["distances"][0],
+                result["ids"][0],
+                result["documents"][0],
+                result["metadatas"][0],
+                result["distances"][0],
                 strict=True,
             )
         ]
@@ -196,7 +201,9 @@ class Store:
         vectors = result["embeddings"] if with_vectors else [[]] * len(result["ids"])
         return {
             cid: (_chunk(cid, doc, meta), list(vec))
-            for cid, doc, meta, vec in zip(result["ids"], result["documents"], result["metadatas"], vectors, strict=True)
+            for cid, doc, meta, vec in zip(
+                result["ids"], result["documents"], result["metadatas"], vectors, strict=True
+            )
         }
 
     def iter_chunks(self) -> Iterator[Chunk]:
@@ -247,7 +254,9 @@ class Store:
         result = self._articles.get(
             where={"indexed_with": {"$ne": self.fingerprint}}, include=["documents", "metadatas"]
         )
-        return [_article(a, d, m) for a, d, m in zip(result["ids"], result["documents"], result["metadatas"], strict=True)]
+        return [
+            _article(a, d, m) for a, d, m in zip(result["ids"], result["documents"], result["metadatas"], strict=True)
+        ]
 
     def chunk_ids_of(self, article_ids: Sequence[str]) -> dict[str, set[str]]:
         self._open(create=False)
@@ -359,8 +368,14 @@ def _where(filters: Filters) -> dict[str, Any] | None:
 
 def _chunk_meta(chunk: Chunk) -> dict[str, Any]:
     return {
-        "article_id": chunk.article_id, "position": chunk.position, "start": chunk.start, "end": chunk.end,
-        "title": chunk.title, "url": chunk.url, "source": chunk.source, "published_at": chunk.published_at,
+        "article_id": chunk.article_id,
+        "position": chunk.position,
+        "start": chunk.start,
+        "end": chunk.end,
+        "title": chunk.title,
+        "url": chunk.url,
+        "source": chunk.source,
+        "published_at": chunk.published_at,
         "day": day_number(chunk.published_at),
     }
 
@@ -368,26 +383,43 @@ def _chunk_meta(chunk: Chunk) -> dict[str, Any]:
 def _chunk(cid: str, doc: str | None, meta: Any) -> Chunk:
     meta = meta or {}
     return Chunk(
-        id=cid, article_id=str(meta.get("article_id", "")), position=int(meta.get("position", 0)), text=doc or "",
-        start=int(meta.get("start", 0)), end=int(meta.get("end", 0)), title=str(meta.get("title", "")),
-        url=str(meta.get("url", "")), source=str(meta.get("source", "")),
+        id=cid,
+        article_id=str(meta.get("article_id", "")),
+        position=int(meta.get("position", 0)),
+        text=doc or "",
+        start=int(meta.get("start", 0)),
+        end=int(meta.get("end", 0)),
+        title=str(meta.get("title", "")),
+        url=str(meta.get("url", "")),
+        source=str(meta.get("source", "")),
         published_at=str(meta.get("published_at", "")),
     )
 
 
 def _article_meta(article: Article, content_hash: str, fingerprint: str, now: str) -> dict[str, Any]:
     return {
-        "title": article.title, "url": article.url, "source": article.source,
-        "published_at": article.published_at, "day": day_number(article.published_at),
-        "authors": json.dumps(list(article.authors)), "path": article.path,
-        "content_hash": content_hash, "indexed_with": fingerprint, "ingested_at": now,
+        "title": article.title,
+        "url": article.url,
+        "source": article.source,
+        "published_at": article.published_at,
+        "day": day_number(article.published_at),
+        "authors": json.dumps(list(article.authors)),
+        "path": article.path,
+        "content_hash": content_hash,
+        "indexed_with": fingerprint,
+        "ingested_at": now,
     }
 
 
 def _article(aid: str, doc: str | None, meta: Any) -> Article:
     meta = meta or {}
     return Article(
-        id=aid, text=doc or "", title=str(meta.get("title", "")), url=str(meta.get("url", "")),
-        source=str(meta.get("source", "")), published_at=str(meta.get("published_at", "")),
-        authors=tuple(json.loads(meta.get("authors") or "[]")), path=str(meta.get("path", "")),
+        id=aid,
+        text=doc or "",
+        title=str(meta.get("title", "")),
+        url=str(meta.get("url", "")),
+        source=str(meta.get("source", "")),
+        published_at=str(meta.get("published_at", "")),
+        authors=tuple(json.loads(meta.get("authors") or "[]")),
+        path=str(meta.get("path", "")),
     )
