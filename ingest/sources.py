@@ -198,7 +198,7 @@ def _split_front_matter(text: str) -> tuple[str, dict[str, str]]:
 
 
 def _read_jsonl(path: Path, where: str) -> Generator[Item, None, bool]:  # returns whether every line went in
-    complete = True
+    complete, lines = True, 0
     try:
         handle = path.open("rb")
     except OSError as exc:
@@ -209,6 +209,7 @@ def _read_jsonl(path: Path, where: str) -> Generator[Item, None, bool]:  # retur
             line_where = f"{where}:{number}"
             if not raw.strip():
                 continue
+            lines += 1
             if len(raw) > MAX_JSONL_LINE_BYTES:
                 complete = False
                 yield Rejected(line_where, f"line longer than {MAX_JSONL_LINE_BYTES // 2**20} MB")
@@ -224,6 +225,9 @@ def _read_jsonl(path: Path, where: str) -> Generator[Item, None, bool]:  # retur
             if isinstance(result, Rejected):
                 complete = False
             yield result
+    if not lines:
+        yield Rejected(where, "empty: no article lines")
+        return False
     return complete
 
 

@@ -336,10 +336,22 @@ class Store:
         return str(meta["generation"])
 
     def drop_chunks(self) -> None:
-        """Delete the chunk collection (``--rebuild``); article records and their texts stay."""
+        """Delete the chunk collection (``--rebuild``); article records and their texts stay.
+
+        The records are first marked as indexed with nothing, so the next ingest re-indexes every one of them
+        from its stored text: even when the settings did not change, and even when this run is interrupted.
+        """
         client = _client(self.settings)
+        step = self._batch()
         with self._lock:
-            if self.settings.collection in {getattr(c, "name", c) for c in client.list_collections()}:
+            names = {getattr(c, "name", c) for c in client.list_collections()}
+            if f"{self.settings.collection}-articles" in names:
+                articles = client.get_collection(f"{self.settings.collection}-articles", embedding_function=None)
+                ids = articles.get(include=[])["ids"]
+                for lo in range(0, len(ids), step):
+                    part = ids[lo : lo + step]
+                    articles.update(ids=part, metadatas=[{"indexed_with": ""}] * len(part))
+            if self.settings.collection in names:
                 client.delete_collection(self.settings.collection)
             self._chunks = None
             self._articles = None
