@@ -175,6 +175,12 @@ def _iso(value: str | None, flag: str) -> str:
         raise NewsdeskError(f"{flag} {value!r} is not a date: use YYYY-MM-DD, e.g. {flag} 2022-06-01.") from exc
 
 
+def cmd_eval(args: argparse.Namespace) -> int:
+    from eval.runner import main as run_eval
+
+    return run_eval(args, _settings())
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="newsdesk",
@@ -204,6 +210,16 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--until", help="only articles published on or before YYYY-MM-DD")
     ask.add_argument("--json", action="store_true", help="one JSON object on stdout")
     ask.set_defaults(handler=cmd_ask)
+
+    evaluate = sub.add_parser("eval", help="score answers on a question set (JSONL); writes report.json and report.md")
+    evaluate.add_argument("--questions", required=True, help="question set, one JSON object per line")
+    evaluate.add_argument("--corpus", help="ingest these articles into a store inside the report folder first")
+    evaluate.add_argument("--report", help="report folder (default <data_dir>/reports/<timestamp>)")
+    evaluate.add_argument("--json", action="store_true", help="print only the summary object on stdout")
+    evaluate.add_argument("--baseline", action="store_true", help="also score the naive LangChain baseline")
+    evaluate.add_argument("--limit", type=int, help="only the first N questions")
+    evaluate.add_argument("--quiet", action="store_true", help="no progress bars")
+    evaluate.set_defaults(handler=cmd_eval)
 
     return parser
 
