@@ -233,9 +233,10 @@ def _read_jsonl(path: Path, where: str) -> Generator[Item, None, bool]:  # retur
 
 def _article_from_json(line: str, path: Path, where: str) -> Article | Rejected:
     try:
-        record = json.loads(line)
+        # Without the line's own newline, a cut-off line reads "Unterminated string", not "Invalid control character".
+        record = json.loads(line.rstrip("\r\n"))
     except json.JSONDecodeError as exc:
-        return Rejected(where, f"malformed JSON ({exc.msg} at column {exc.colno})")
+        return Rejected(where, f"malformed JSON ({exc.msg.removesuffix(' at')} at column {exc.colno})")
     if not isinstance(record, dict):
         return Rejected(where, "not a JSON object; each line must be an article object with a 'text' field")
     text = record.get("text")

@@ -98,8 +98,13 @@ def embedder() -> MiniLMEmbedder:
 
 
 @pytest.fixture
-def pipeline(settings: Settings) -> Pipeline:
-    """A real pipeline (its own embedder, embedded Chroma under tmp_path)."""
+def pipeline(settings: Settings, embedder: MiniLMEmbedder, monkeypatch: pytest.MonkeyPatch) -> Pipeline:
+    """A real pipeline with embedded Chroma under tmp_path.
+
+    Every pipeline a test builds shares the session's (real) embedder: loading the ONNX model per pipeline
+    costs about a second on a busy 2-core machine and tests nothing new.
+    """
+    monkeypatch.setattr("rag.pipeline.MiniLMEmbedder", lambda *args, **kwargs: embedder)
     return build_pipeline(settings)
 
 
@@ -115,9 +120,7 @@ def ingest_paths(pipeline: Pipeline) -> IngestPaths:
 
     default = pipeline
 
-    def run(
-        *paths: Path, prune: bool = False, rebuild: bool = False, using: Pipeline | None = None
-    ) -> IngestReport:
+    def run(*paths: Path, prune: bool = False, rebuild: bool = False, using: Pipeline | None = None) -> IngestReport:
         target = using or default
         indexer = Indexer(target.settings, target.embedder, target.store, target.lexical)
         return indexer.run([Path(p) for p in paths], prune=prune, rebuild=rebuild)

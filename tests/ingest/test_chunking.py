@@ -132,8 +132,14 @@ def test_a_5000_character_word_is_cut_into_pieces_that_tile_it() -> None:
 
 
 def _article(text: str, title: str = "Harbour strike enters its second week") -> Article:
-    return Article(id="news/harbour.txt", text=text, title=title, url="https://example.com/a", source="example.com",
-                   published_at="2022-06-12")
+    return Article(
+        id="news/harbour.txt",
+        text=text,
+        title=title,
+        url="https://example.com/a",
+        source="example.com",
+        published_at="2022-06-12",
+    )
 
 
 @pytest.mark.integration
@@ -149,7 +155,11 @@ def test_chunks_quote_the_article_exactly_and_fit_minilm(name: str, embedder: Mi
         assert chunk.text == article.text[chunk.start : chunk.end]
         assert chunk.position == position
         assert (chunk.article_id, chunk.title, chunk.url, chunk.source, chunk.published_at) == (
-            article.id, article.title, article.url, article.source, article.published_at,
+            article.id,
+            article.title,
+            article.url,
+            article.source,
+            article.published_at,
         )
         # What is embedded (title + chunk) must be read whole by MiniLM, counted by its own tokenizer.
         assert embedder.count_wordpieces(indexed_text(chunk.title, chunk.text)) <= embedder.max_wordpieces
