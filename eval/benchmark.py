@@ -36,8 +36,8 @@ NOTES = (
     "gold articles, converted in ../shared/data/realtimeqa-2022 (not redistributed here).",
     "The questions are multiple choice upstream; here they are asked open-ended (no choices shown) and an "
     "answer is correct when the normalised correct option occurs in it (eval/README.md).",
-    "Each question's `asked_on` date (its week) is passed to `Pipeline.answer(asked_on=...)`; the retrieval "
-    "ranking for Recall/MRR gets it too when `Pipeline.retrieve` accepts it.",
+    "Questions were written for their week (\"this week\"); the retrieval ranking for Recall/MRR gets the "
+    "`asked_on` date too when `Pipeline.retrieve` accepts it.",
 )
 
 

@@ -91,6 +91,15 @@ def _meta_lines(meta: dict[str, Any]) -> list[str]:
         value = f"{meta.get('articles')} / {meta.get('chunks')}" if key is None else meta.get(key)
         if value not in (None, ""):
             lines.append(f"- **{label}**: {value}")
+    ingest = meta.get("ingest")
+    if isinstance(ingest, dict):
+        lines.append(f"- **ingest**: {ingest.get('added', 0)} added, {ingest.get('updated', 0)} updated, "
+                     f"{ingest.get('unchanged', 0)} unchanged, {ingest.get('rejected', 0)} rejected "
+                     f"(empty or unreadable), {ingest.get('chunks_embedded', 0)} chunks embedded")
+    built = meta.get("baseline_index")
+    if isinstance(built, dict):
+        lines.append(f"- **baseline index**: {built.get('chunks')} chunks, "
+                     + ("reused" if built.get("reused") else f"{built.get('embedded')} embedded"))
     if meta.get("asked_on_passed"):
         lines.append("- **question dates**: each question's `asked_on` is passed to `Pipeline.answer`")
     for note in meta.get("notes", []):

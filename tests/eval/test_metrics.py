@@ -209,3 +209,13 @@ def test_make_row_keeps_top_ten_only() -> None:
     retrieved = [(f"x{i}", "") for i in range(12)] + [("a.txt", "")]
     row = _row(AMAZON, "Amazon", False, retrieved=retrieved)
     assert len(row.retrieved) == 10 and row.rank is None
+
+
+@pytest.mark.parametrize("name", ["eval.questions", "eval.metrics", "eval.baseline", "eval.report"])
+def test_docstring_examples(name: str) -> None:
+    # eval/ is not in pytest's doctest paths (only rag/ and ingest/ are), so its examples run here.
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(name))
+    assert result.attempted > 0 and result.failed == 0
