@@ -87,11 +87,14 @@ class LexicalIndex:
         meta_file = self.directory / "newsdesk.json"
         try:
             meta = json.loads(meta_file.read_text("utf-8"))
-            retriever = bm25s.BM25.load(str(self.directory), show_progress=False) if meta["ids"] else None
-        except (OSError, ValueError, KeyError):
+            ids, sources, days, generation = meta["ids"], meta["sources"], meta["days"], meta["generation"]
+            if not len(ids) == len(sources) == len(days):
+                return False
+            retriever = bm25s.BM25.load(str(self.directory), show_progress=False) if ids else None
+        except (OSError, ValueError, KeyError, TypeError):  # a partial or older index: rebuild it
             return False
         with self._lock:
-            self._install(retriever, meta["ids"], meta["sources"], meta["days"], meta["generation"])
+            self._install(retriever, ids, sources, days, generation)
         return True
 
     def _install(

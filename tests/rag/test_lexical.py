@@ -1,0 +1,127 @@
+"""The BM25 index: tokenising, ranking, filters that match the store's, and a save/load that survives damage."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from rag.lexical import LexicalIndex, tokenize
+from rag.records import Chunk
+from rag.store import Filters
+
+pytestmark = pytest.mark.unit
+
+CHUNKS = [
+    Chunk(
+        "c-harbour",
+        "harbour.txt",
+        0,
+        "Dock workers ended the harbour strike after talks.",
+        0,
+        50,
+        title="Harbour strike ends",
+        source="Port News",
+        published_at="2022-01-05",
+    ),
+    Chunk(
+        "c-rates",
+        "rates",
+        0,
+        "The central bank raised interest rates again.",
+        0,
+        45,
+        title="Rates rise",
+        source="Example Wire",
+        published_at="2022-06-15",
+    ),
+    Chunk(
+        "c-storm",
+        "storm",
+        0,
+        "A storm cut power to coastal towns.",
+        0,
+        35,
+        title="Storm",
+        source="Example Wire",
+        published_at="",
+    ),
+    Chunk("c-stop", "stop", 0, "the of and it", 0, 13, title="", source="Other", published_at="2022-02-02"),
+]
+
+
+@pytest.fixture
+def index(tmp_path: Path) -> LexicalIndex:
+    lexical = LexicalIndex(tmp_path / "bm25" / "news")
+    lexical.build(CHUNKS, "gen-1")
+    return lexical
+
+
+def test_tokenize_lowercases_and_drops_stop_words() -> None:
+    assert tokenize("Which company is lobbying the White House?") == ["company", "lobbying", "white", "house"]
+    assert tokenize("A I x U.S.") == []  # one-letter tokens are not words to match on
+    assert tokenize("COVID-19 vaccines") == ["covid", "19", "vaccines"]
+
+
+def test_search_ranks_by_terms_and_title(index: LexicalIndex) -> None:
+    assert index.search("harbour strike", 3)[0][0] == "c-harbour"
+    assert index.search("Rates rise", 3)[0][0] == "c-rates"  # title words are indexed with the chunk
+    assert {i for i, _ in index.search("interest harbour", 5)} == {"c-harbour", "c-rates"}
+    assert all(score > 0 for _, score in index.search("storm power rates harbour", 10))
+
+
+@pytest.mark.parametrize("query", ["", "the of and", "zebra quokka"], ids=["empty", "stop-words", "unknown"])
+def test_no_matching_terms_returns_nothing(index: LexicalIndex, query: str) -> None:
+    assert index.search(query, 5) == []
+
+
+def test_filters_match_the_stores_rules(index: LexicalIndex) -> None:
+    query = "harbour strike rates storm power"
+    assert {i for i, _ in index.search(query, 10, Filters(sources=("Example Wire",)))} == {"c-rates", "c-storm"}
+    # An undated chunk (c-storm) is outside every date range.
+    assert {i for i, _ in index.search(query, 10, Filters(since="2022-01-01"))} == {"c-harbour", "c-rates"}
+    assert {i for i, _ in index.search(query, 10, Filters(until="2022-03-01"))} == {"c-harbour"}
+    assert index.search(query, 10, Filters(sources=("Example Wire",), until="2022-03-01")) == []
+
+
+def test_saved_index_loads_in_a_new_process(index: LexicalIndex, tmp_path: Path) -> None:
+    fresh = LexicalIndex(tmp_path / "bm25" / "news")
+    assert len(fresh) == 0 and fresh.search("storm", 3) == []
+    assert fresh.load()
+    assert (fresh.generation, len(fresh), fresh.ids) == ("gen-1", 4, [c.id for c in CHUNKS])
+    assert fresh.search("storm power", 1)[0][0] == "c-storm"
+
+
+def test_rebuild_replaces_the_saved_index(index: LexicalIndex, tmp_path: Path) -> None:
+    index.build(CHUNKS[:1], "gen-2")
+    fresh = LexicalIndex(tmp_path / "bm25" / "news")
+    assert fresh.load() and (fresh.generation, fresh.ids) == ("gen-2", ["c-harbour"])
+    assert sorted(p.name for p in (tmp_path / "bm25").iterdir()) == ["news"]  # no .tmp/.old left behind
+
+
+def test_an_empty_index_saves_loads_and_finds_nothing(tmp_path: Path) -> None:
+    empty = LexicalIndex(tmp_path / "bm25" / "empty")
+    empty.build([], "gen-0")
+    again = LexicalIndex(tmp_path / "bm25" / "empty")
+    assert again.load() and len(again) == 0 and again.search("storm", 3) == []
+
+
+@pytest.mark.parametrize("damage", ["missing", "broken-json", "missing-key", "uneven-lists", "missing-bm25-files"])
+def test_a_missing_or_damaged_index_loads_as_absent(index: LexicalIndex, tmp_path: Path, damage: str) -> None:
+    folder = tmp_path / "bm25" / "news"
+    meta = folder / "newsdesk.json"
+    if damage == "missing":
+        folder = tmp_path / "bm25" / "never-built"
+    elif damage == "broken-json":
+        meta.write_text("{not json", "utf-8")
+    elif damage == "missing-key":  # e.g. written by an older newsdesk
+        meta.write_text(json.dumps({"ids": ["c-harbour"]}), "utf-8")
+    elif damage == "uneven-lists":
+        saved = json.loads(meta.read_text("utf-8"))
+        meta.write_text(json.dumps({**saved, "sources": saved["sources"][:1]}), "utf-8")
+    else:
+        for path in folder.iterdir():
+            if path != meta:
+                path.unlink()
+    assert LexicalIndex(folder).load() is False
