@@ -181,6 +181,63 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return run_eval(args, _settings())
 
 
+def cmd_chat(args: argparse.Namespace) -> int:
+    import os
+
+    import ui
+    from rag.embedder import DIMENSION, EMBEDDER_ID
+    from rag.store import Store
+
+    settings = _settings()
+    _check_port_free(args.host, args.port)
+    store = Store(settings, EMBEDDER_ID, DIMENSION)  # no model load just to count
+    if not store.exists() or store.counts()[1] == 0:
+        print("No articles indexed yet: ingesting the bundled corpus first, so the page can answer.", file=sys.stderr)
+        code = cmd_ingest(argparse.Namespace(paths=[], prune=False, rebuild=False, json=False, quiet=False))
+        if code == EXIT_ERROR:
+            return code
+    if args.host not in {"127.0.0.1", "localhost", "::1"}:
+        print(f"warning: the page has no login; anyone who can reach {args.host}:{args.port} can read your "
+              "articles and ask questions. Put it behind an authenticating proxy.", file=sys.stderr)
+    argv = streamlit_argv(Path(ui.__file__).resolve().parent / "app.py", args.host, args.port)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(argv[0], argv)  # Streamlit takes over this process: Ctrl-C and signals reach it directly
+
+
+def streamlit_argv(app: Path, host: str, port: int) -> list[str]:
+    """The `streamlit run` command line: bound to ``host``, no telemetry, no browser, no calls out."""
+    wildcard = host in {"0.0.0.0", "::", ""}
+    return [
+        sys.executable, "-m", "streamlit", "run", str(app),
+        "--server.address", host, "--server.port", str(port),
+        "--server.headless", "true",  # no browser window, no e-mail prompt
+        "--browser.gatherUsageStats", "false",
+        # A set address also stops Streamlit looking up this machine's external IP on the internet.
+        "--browser.serverAddress", "localhost" if wildcard else host,
+        "--server.fileWatcherType", "none", "--server.runOnSave", "false",
+        "--client.toolbarMode", "minimal",  # no "Deploy" button
+        "--client.showErrorDetails", "none",  # never a stack trace in the page (the page catches its own)
+        "--client.showErrorLinks", "false",
+        "--theme.primaryColor", "#1f6feb",
+    ]
+
+
+def _check_port_free(host: str, port: int) -> None:
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server will: TIME_WAIT is no conflict
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise NewsdeskError(
+                f"Cannot listen on {host}:{port} ({exc.strerror or exc}). Pick another port: "
+                f"`newsdesk chat --port {port + 1}` (or `make chat PORT={port + 1}`)."
+            ) from exc
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="newsdesk",
@@ -220,6 +277,12 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--limit", type=int, help="only the first N questions")
     evaluate.add_argument("--quiet", action="store_true", help="no progress bars")
     evaluate.set_defaults(handler=cmd_eval)
+
+    chat = sub.add_parser("chat", help="open the chat page (Streamlit) on this machine")
+    chat.add_argument("--port", type=int, default=8501, help="port to serve on (default 8501)")
+    chat.add_argument("--host", default="127.0.0.1",
+                      help="address to bind (default 127.0.0.1: this machine only; the page has no login)")
+    chat.set_defaults(handler=cmd_chat)
 
     return parser
 

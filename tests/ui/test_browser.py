@@ -1,0 +1,224 @@
+"""The page in a real Chromium: `newsdesk chat` as a user starts it, on an empty data dir, driven by Playwright.
+
+Uses Debian's /usr/bin/chromium (never `playwright install`); skipped with the reason when it is missing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.ui.conftest import SEED_QUESTION
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+    "--disable-sync", "--no-first-run", "--disable-quic",
+]
+SEED_QUOTE = "is actively lobbying the Trump White House to ease export controls"
+ANSWER_TIMEOUT_MS = 90_000  # generous: the first answer loads the embedder on a shared 2-core machine
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        not CHROMIUM.exists(), reason="needs Debian chromium at /usr/bin/chromium (apt-get install chromium)"
+    ),
+]
+
+
+@dataclass
+class ChatServer:
+    url: str
+    process: subprocess.Popen[bytes]
+    started: float  # time.monotonic() when `newsdesk chat` was launched
+    log: Path
+    data_dir: Path
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _newsdesk() -> list[str]:
+    script = Path(sys.executable).parent / "newsdesk"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "rag"]
+
+
+@pytest.fixture(scope="module")
+def chat_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChatServer]:
+    """`newsdesk chat --port FREE` on an empty data dir (so it ingests the bundled corpus first)."""
+    home = tmp_path_factory.mktemp("chat")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("NEWSDESK_", "OPENAI_"))}
+    env.update(NEWSDESK_DATA_DIR=str(home / "data"), HOME=str(home))  # HOME: Streamlit writes ~/.streamlit there
+    port = _free_port()
+    log = home / "chat.log"
+    started = time.monotonic()
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [*_newsdesk(), "chat", "--port", str(port)], cwd=home, env=env, stdout=out, stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group, killed whole at the end
+        )
+    server = ChatServer(f"http://127.0.0.1:{port}", process, started, log, home / "data")
+    try:
+        _wait_healthy(server, timeout=120)
+        yield server
+    finally:
+        _stop(process)
+
+
+def _wait_healthy(server: ChatServer, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            pytest.fail(f"`newsdesk chat` exited with {server.process.returncode}:\n{server.log.read_text()}")
+        try:
+            with urllib.request.urlopen(f"{server.url}/_stcore/health", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    pytest.fail(f"`newsdesk chat` did not come up in {timeout}s:\n{server.log.read_text()}")
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=15)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+class Watch:
+    """Requests that left 127.0.0.1, and any JavaScript dialogs (an executed alert() would show up here)."""
+
+    def __init__(self, page: Any) -> None:
+        self.outbound: list[str] = []
+        self.dialogs: list[str] = []
+        page.on("request", self._request)
+        page.on("dialog", self._dialog)
+
+    def _request(self, request: Any) -> None:
+        url = request.url
+        if not url.startswith(("http://127.0.0.1:", "ws://127.0.0.1:", "data:", "blob:", "about:")):
+            self.outbound.append(url)
+
+    def _dialog(self, dialog: Any) -> None:
+        self.dialogs.append(dialog.message)
+        dialog.dismiss()
+
+
+def open_page(browser: Any, server: ChatServer) -> tuple[Any, Any, Watch]:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    watch = Watch(page)
+    page.goto(server.url)
+    page.get_by_placeholder("Ask about your articles").wait_for(timeout=ANSWER_TIMEOUT_MS)
+    return context, page, watch
+
+
+def ask(page: Any, question: str) -> Any:
+    """Type ``question``, wait until its answer is complete (the turn's caption appears); that turn's locator."""
+    turns = page.locator('[data-testid="stChatMessage"]')
+    before = turns.count()
+    box = page.get_by_placeholder("Ask about your articles")
+    box.fill(question)
+    box.press("Enter")
+    answer = turns.nth(before + 1)
+    answer.get_by_text("answer ·").wait_for(timeout=ANSWER_TIMEOUT_MS)  # "<mode> answer · <time>" ends a turn
+    return answer
+
+
+def test_seed_question_follow_up_and_separate_sessions(
+    chat_server: ChatServer, browser: Any, tmp_path: Path, record_property: Any
+) -> None:
+    context, page, watch = open_page(browser, chat_server)
+    first = ask(page, SEED_QUESTION)
+    seconds = time.monotonic() - chat_server.started
+    record_property("seconds_from_launch_to_first_answer", round(seconds, 1))
+    print(f"\n`newsdesk chat` launch → first answer visible: {seconds:.1f}s")
+
+    assert first.get_by_text("Anthropic, the San Francisco-based").first.is_visible()
+    mark = first.locator("mark")
+    assert mark.count() == 1 and SEED_QUOTE in mark.inner_text()
+    assert mark.is_visible()
+    quote_box = first.locator(".nd-quote")
+    assert quote_box.is_visible() and "The company dispatched a team" in quote_box.inner_text()  # the context
+
+    second = ask(page, "Who reported on it?")
+    assert "reported on" in second.locator('[data-testid="stMarkdownContainer"]').first.inner_text()
+    assert page.locator('[data-testid="stChatMessage"]').count() == 4  # both exchanges stay on the page
+
+    shot = tmp_path / "answer.png"
+    page.screenshot(path=str(shot), full_page=True)
+    assert shot.stat().st_size > 20_000 and shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+    # Another browser, same server, same moment: it must not see the first session's conversation.
+    other_context, other, other_watch = open_page(browser, chat_server)
+    assert other.locator('[data-testid="stChatMessage"]').count() == 0
+    refusal = ask(other, "What is the capital of Australia?")
+    assert refusal.locator('[data-testid="stAlertContentInfo"]').first.is_visible()
+    assert other.locator('[data-testid="stChatMessage"]').count() == 2
+    assert page.locator('[data-testid="stChatMessage"]').count() == 4
+    assert page.get_by_text("capital of Australia").count() == 0
+
+    assert watch.outbound == [] and other_watch.outbound == [], "the page must not call out of the machine"
+    other_context.close()
+    context.close()
+
+
+def test_an_uploaded_article_with_html_and_script_is_shown_as_text(
+    chat_server: ChatServer, browser: Any, tmp_path: Path
+) -> None:
+    article = {
+        "id": "hostile-browser",
+        "title": "Quay <img src=x onerror=alert('title')> reopens",
+        "url": "javascript:alert('url')",
+        "source": "Example Wire",
+        "text": "The Porthleven quay reopened on Friday <script>alert('xss')</script> after repairs costing "
+        "<img src=x onerror=alert('img')> four million pounds.\n\nBoats returned the same evening.",
+    }
+    upload = tmp_path / "hostile.jsonl"
+    upload.write_text(json.dumps(article) + "\n", "utf-8")
+    context, page, watch = open_page(browser, chat_server)
+
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(upload))
+    page.get_by_role("button", name="Ingest 1 file").click()
+    page.get_by_text("Added 1").wait_for(timeout=ANSWER_TIMEOUT_MS)
+    answer = ask(page, "When did the Porthleven quay reopen?")
+
+    assert answer.get_by_text("<script>alert('xss')</script>").first.is_visible()
+    assert answer.get_by_text("<img src=x onerror=alert('img')>").first.is_visible()
+    assert page.locator("[onerror]").count() == 0
+    assert page.locator('[data-testid="stChatMessage"] script').count() == 0
+    assert page.locator('a[href^="javascript"]').count() == 0
+    page.wait_for_timeout(500)  # give an injected handler every chance to fire before checking
+    assert watch.dialogs == []
+    assert watch.outbound == []
+    context.close()
