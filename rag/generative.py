@@ -95,6 +95,8 @@ class GenerativeAnswerer:
         self.base_url = settings.openai_base_url or OPENAI_URL
         key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else ""
         self._key = key
+        # Never repeated in a message: the key, and a password someone put in the base URL.
+        self._secrets = [s for s in (key, urlsplit(self.base_url).password or "") if len(s) >= 4]
         self._missing_key = not key and settings.openai_base_url is None
         self._loop = _LoopThread()
         # One httpx client, created here but first used (and so bound) on the private loop.
@@ -237,7 +239,8 @@ class GenerativeAnswerer:
         where = f"{self.settings.openai_model} at {_public_url(self.base_url)}"
         if isinstance(exc, (TimeoutError, asyncio.CancelledError, openai.APITimeoutError)):
             return self._timeout_message(what, received, statuses)
-        if exc is None or (received and isinstance(exc, (openai.APIConnectionError, json.JSONDecodeError))):
+        answered = received > 0 or (bool(statuses) and statuses[-1] == 200)  # the stream had begun
+        if exc is None or (answered and isinstance(exc, (openai.APIConnectionError, json.JSONDecodeError))):
             message = (
                 f"The {what} stream from {where} broke off before it finished"
                 if exc is None or isinstance(exc, openai.APIConnectionError)
@@ -256,13 +259,17 @@ class GenerativeAnswerer:
             detail = self._redact(re.sub(r"^Error code: \d+ - ", "", exc.message))[:200]
             return f"{where} failed with HTTP {exc.status_code} ({detail}); try again or check the server."
         if isinstance(exc, openai.APIConnectionError):
-            return f"Could not reach {where}: check NEWSDESK_OPENAI_BASE_URL and that the server is running."
+            reason = self._redact(str(exc.__cause__ or exc))[:120]
+            return (f"Could not reach {where} ({reason}): check NEWSDESK_OPENAI_BASE_URL and that the server "
+                    "is running.")
         if isinstance(exc, (json.JSONDecodeError, KeyError, TypeError, ValueError, openai.APIError)):
             return f"{where} sent a malformed {what}; check that it speaks the OpenAI chat-completions protocol."
         return f"The {what} from {where} failed ({type(exc).__name__}: {self._redact(str(exc))[:200]})."
 
     def _redact(self, text: str) -> str:
-        return text.replace(self._key, "***") if self._key else text
+        for secret in self._secrets:
+            text = text.replace(secret, "***")
+        return text
 
 
 class _FinishWatch(BaseCallbackHandler):

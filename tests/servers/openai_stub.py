@@ -33,7 +33,8 @@ class Scenario:
     """How the stub answers one request.
 
     Kinds:
-        answer: ``text`` in ``pieces`` streamed chunks (or one JSON body when the client does not stream).
+        answer: ``text`` in ``pieces`` streamed chunks (or one JSON body when the client does not stream;
+            the faults below have non-streaming forms too: a half body, a short body, no finish_reason).
         status: HTTP ``status`` with an OpenAI-style error body (its message echoes the bearer key, as a
             careless server might, so tests can prove newsdesk never repeats it); ``retry_after`` sets the
             Retry-After header.
@@ -202,12 +203,7 @@ def _handler(stub: OpenAIStub) -> type[BaseHTTPRequestHandler]:
                 self.close_connection = True
                 return
             if not stream:
-                message = {"role": "assistant", "content": s.text}
-                self._json(200, {
-                    "id": "chatcmpl-stub", "object": "chat.completion", "created": int(time.time()), "model": MODEL,
-                    "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
-                    "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
-                })
+                self._serve_whole(s)
                 return
             self.send_response(200)
             self.send_header("Content-Type", "text/event-stream")
@@ -237,6 +233,32 @@ def _handler(stub: OpenAIStub) -> type[BaseHTTPRequestHandler]:
                 self._event(_chunk(finish="stop"))
                 self._write(b"data: [DONE]\n\n")
             self._write(b"")  # the zero-length chunk: the body ends cleanly
+
+        def _serve_whole(self, s: Scenario) -> None:
+            """The non-streaming answer, with each fault shaped for a body sent all at once."""
+            message = {"role": "assistant", "content": s.text}
+            finish = None if s.kind == "truncate" else "stop"
+            data = json.dumps({
+                "id": "chatcmpl-stub", "object": "chat.completion", "created": int(time.time()), "model": MODEL,
+                "choices": [{"index": 0, "message": message, "finish_reason": finish}],
+                "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
+            }).encode()
+            if s.kind == "malformed":
+                data = data[: len(data) // 2]
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data) * (2 if s.kind == "break" else 1)))
+            self.end_headers()
+            if s.kind == "trickle":
+                while not stub.stopping.wait(s.delay or 0.2):
+                    self.wfile.write(b" ")
+                    self.wfile.flush()
+                return
+            self.wfile.write(data)
+            if s.kind == "break":
+                self.wfile.flush()
+                self.connection.shutdown(socket.SHUT_RDWR)  # promised twice the bytes it sent
+                self.close_connection = True
 
         def _event(self, payload: dict[str, Any]) -> None:
             self._write(b"data: " + json.dumps(payload).encode() + b"\n\n")
