@@ -57,6 +57,8 @@ def sidebar(pipeline: Pipeline, status: Status) -> tuple[int, Filters]:
         uploads = st.file_uploader(
             "Text, Markdown, HTML or JSONL (one article per line)", type=UPLOAD_TYPES, accept_multiple_files=True,
             key=f"upload-{st.session_state.get('upload_round', 0)}",
+            help="Saved in the data folder under uploads/ and ingested as `newsdesk ingest` would; "
+            "a file with the same name replaces the earlier one.",
         )
         if uploads and st.button(f"Ingest {len(uploads)} file{'s' if len(uploads) != 1 else ''}", type="primary"):
             folder = pipeline.settings.data_dir / "uploads"

@@ -214,3 +214,22 @@ def test_a_rejected_key_is_a_warning_that_never_shows_the_key(
     assert turn.markdown[0].value.startswith("Anthropic")  # the offline answer stands in
     assert KEY not in page_text(at)
     assert KEY not in str(at.session_state["turns"])
+
+
+def test_a_question_without_words_gets_a_hint_not_an_error(bundled_data: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    at = ask(app_on(bundled_data, monkeypatch).run(), "?!?")
+
+    [turn] = assistant_turns(at)
+    assert "ask it in words" in turn.info[0].value
+    assert not at.error
+
+
+def test_a_store_built_with_other_settings_is_a_clear_error_with_the_fix(
+    bundled_data: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NEWSDESK_CHUNK_TOKENS", "100")  # the store was built with the default 200
+    at = app_on(bundled_data, monkeypatch).run()
+
+    assert not at.exception
+    assert "newsdesk ingest --rebuild" in at.error[0].value
+    assert not at.chat_input  # the page stops rather than answer from a mismatched index
