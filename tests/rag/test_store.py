@@ -13,6 +13,7 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from ingest.chunking import chunk_article
@@ -82,11 +83,21 @@ def test_query_ranks_by_meaning_and_reports_cosine(
     pipeline: Pipeline, ingest_paths: IngestPaths, tiny_corpus: Path
 ) -> None:
     ingest_paths(tiny_corpus)
-    passages = pipeline.store.query(pipeline.embedder.embed_query("Why did borrowing costs go up?"), 50)
+    _assert_cosine_ranking(pipeline)
+
+
+def _assert_cosine_ranking(pipeline: Pipeline) -> None:
+    question = pipeline.embedder.embed_query("Why did borrowing costs go up?")
+    passages = pipeline.store.query(question, 50)
     assert passages[0].chunk.article_id == "wire-001"
-    scores = [p.scores["dense"] for p in passages]
-    assert scores == sorted(scores, reverse=True) and -1.0 <= scores[-1] <= scores[0] <= 1.0
     assert len(passages) == pipeline.store.counts()[1]  # asking for more than there are returns them all
+    scores = [p.scores["dense"] for p in passages]
+    assert scores == sorted(scores, reverse=True)
+    # The collection measures cosine (not Chroma's default L2): "dense" is the dot product of unit vectors.
+    vectors = pipeline.store.get_chunks([p.chunk.id for p in passages], with_vectors=True)
+    for passage in passages:
+        cosine = float(np.dot(question, vectors[passage.chunk.id][1]))
+        assert passage.scores["dense"] == pytest.approx(cosine, abs=1e-3)
 
 
 def test_get_chunks_and_articles_by_id(pipeline: Pipeline, ingest_paths: IngestPaths, tiny_corpus: Path) -> None:
@@ -229,6 +240,7 @@ def test_server_mode_ingests_reopens_and_answers(
     assert reader.store.counts() == counts
     assert reader.status().articles == 6
     assert _query(reader, "storm leaves homes without electricity", 1) == ["storm.html"]
+    _assert_cosine_ranking(reader)  # the cosine space reaches the server too
     assert set(_query(reader, "prices", filters=Filters(sources=("Example Wire",)))) == {"wire-001", "wire-002"}
     hits = reader.fresh_lexical().search("Rotterdam containers", 1)
     assert hits and reader.store.get_chunks([hits[0][0]])[hits[0][0]][0].article_id == "ports.txt"
