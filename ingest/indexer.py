@@ -169,11 +169,13 @@ class Indexer:
         batch.clear()
         states = self.store.article_states([a.id for a in articles])
         changed: list[Article] = []
+        unchanged: list[Article] = []
         for article in articles:
             state = states.get(article.id)
             digest = content_hash(article)
             if state == (digest, self.store.fingerprint):
                 report.unchanged += 1
+                unchanged.append(article)
                 continue
             changed.append(article)
             if article.id in stale_ids:
@@ -184,6 +186,12 @@ class Indexer:
                 report.updated += 1
         if changed:
             self._write(changed, report)
+        if unchanged:
+            # A moved file keeps its vectors (the path is not hashed), but --prune must look for it where it is now.
+            stored = self.store.article_paths([a.id for a in unchanged])
+            moved = {a.id: a.path for a in unchanged if a.path and stored.get(a.id) != a.path}
+            if moved:
+                self.store.move_articles(moved)
         if progress:
             progress(articles_seen, report.chunks_embedded)
 

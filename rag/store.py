@@ -235,10 +235,16 @@ class Store:
                 states[aid] = (str(meta.get("content_hash", "")), str(meta.get("indexed_with", "")))
         return states
 
-    def article_paths(self) -> dict[str, str]:
-        """Every stored article id with the file it came from."""
+    def article_paths(self, ids: Sequence[str] | None = None) -> dict[str, str]:
+        """Every stored article id (or those among ``ids``) with the file it was last read from."""
         self._open(create=False)
         paths: dict[str, str] = {}
+        if ids is not None:
+            for lo in range(0, len(ids), _PAGE):
+                result = self._articles.get(ids=list(ids[lo : lo + _PAGE]), include=["metadatas"])
+                for aid, meta in zip(result["ids"], result["metadatas"], strict=True):
+                    paths[aid] = str(meta.get("path", ""))
+            return paths
         offset = 0
         while True:
             page = self._articles.get(include=["metadatas"], limit=_PAGE, offset=offset)
@@ -315,6 +321,14 @@ class Store:
         step = self._batch()
         for lo in range(0, len(article_ids), step):
             self._articles.delete(ids=list(article_ids[lo : lo + step]))
+
+    def move_articles(self, paths: dict[str, str]) -> None:
+        """Record the new file of articles whose content did not change (their chunks and vectors stay)."""
+        self._open(create=True)
+        ids, step = list(paths), self._batch()
+        for lo in range(0, len(ids), step):
+            part = ids[lo : lo + step]
+            self._articles.update(ids=part, metadatas=[{"path": paths[aid]} for aid in part])
 
     def update_chunk_meta(self, chunks: Sequence[Chunk]) -> None:
         """New metadata (url, source, date, position) for chunks whose text and vector stay the same."""

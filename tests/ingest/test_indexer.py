@@ -362,6 +362,22 @@ def test_prune_only_touches_the_paths_given(pipeline: Pipeline, ingest_paths: In
     assert report.removed == 1 and _stored_ids(pipeline) == {"one.txt"}
 
 
+def test_a_moved_folder_is_not_re_embedded_and_prune_follows_it(
+    pipeline: Pipeline, ingest_paths: IngestPaths, tiny_corpus: Path, tmp_path: Path
+) -> None:
+    ingest_paths(tiny_corpus)
+    moved = tmp_path / "archive" / "corpus"  # same folder name, so the same ids and sources
+    moved.parent.mkdir()
+    shutil.move(tiny_corpus, moved)
+    report = ingest_paths(moved, prune=True)
+    assert (report.unchanged, report.removed, report.chunks_embedded) == (6, 0, 0)
+    assert pipeline.store.article_paths(["storm.html"]) == {"storm.html": str(moved / "storm.html")}
+
+    (moved / "storm.html").unlink()
+    report = ingest_paths(moved, prune=True)
+    assert report.removed == 1 and pipeline.store.get_article("storm.html") is None
+
+
 # --- embedder / chunking mismatch and --rebuild --------------------------------------------------------
 def test_changed_chunking_is_refused_then_rebuilt_from_stored_texts(
     pipeline: Pipeline, ingest_paths: IngestPaths, tiny_corpus: Path, tmp_path: Path
