@@ -279,6 +279,22 @@ def test_a_changed_article_replaces_its_old_chunks(
     assert stored is not None and "four months late" in stored.text
 
 
+def test_a_metadata_only_change_updates_chunks_without_embedding(
+    pipeline: Pipeline, ingest_paths: IngestPaths, tiny_corpus: Path
+) -> None:
+    ingest_paths(tiny_corpus)
+    feed = tiny_corpus / "wire.jsonl"
+    feed.write_text(
+        feed.read_text("utf-8").replace('"published_at": "2022/06/15"', '"published_at": "2022-06-16"'), "utf-8"
+    )
+    report = ingest_paths(tiny_corpus)
+    assert (report.updated, report.unchanged, report.chunks_embedded) == (1, 5, 0)
+    [chunk] = [c for c in pipeline.store.iter_chunks() if c.article_id == "wire-001"]
+    assert chunk.published_at == "2022-06-16"
+    stored = pipeline.store.get_article("wire-001")
+    assert stored is not None and stored.published_at == "2022-06-16"
+
+
 def test_a_shrunk_article_leaves_no_stale_chunks(pipeline: Pipeline, ingest_paths: IngestPaths, tmp_path: Path) -> None:
     folder = tmp_path / "news"
     folder.mkdir()
