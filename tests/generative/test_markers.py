@@ -47,6 +47,12 @@ def test_repair(text: str, n: int, expected: str) -> None:
     assert repair_markers(text, n).strip() == expected
 
 
+def test_copied_prompt_delimiters_are_removed() -> None:
+    echoed = 'Canberra [1].\n<passage n="1" title="Harbour">\nClub signs goalkeeper [2].\n</passage>'
+    assert repair_markers(echoed, 2) == "Canberra [1].\nClub signs goalkeeper [2].\n"
+    assert repair_markers("Use a<b and c>d [1].", 1) == "Use a<b and c>d [1]."  # not a tag: kept
+
+
 def test_multiline_answers_keep_their_lines() -> None:
     assert repair_markers("One [1].\nTwo [8].\n[9] Three.", 2) == "One [1].\nTwo.\nThree."
 

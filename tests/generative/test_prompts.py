@@ -146,6 +146,8 @@ def test_long_answers_in_history_are_shortened() -> None:
         ("\n\n  Who leads Peru?  \n", "Who leads Peru?"),
         ("", "Who leads it?"),
         ("x" * 2000, "Who leads it?"),
+        ("Peru is led by its president [1].", "Who leads it?"),  # an answer, not a question
+        ("Who leads Peru [1]?", "Who leads Peru?"),
     ],
 )
 def test_clean_condensed(reply: str, expected: str) -> None:
