@@ -1,8 +1,9 @@
 """The offline answerer: the best one to three sentences of the retrieved passages, verbatim, each cited.
 
 It cannot say anything the articles do not say. Each candidate sentence is scored by
-``DENSE_WEIGHT * cosine(question, sentence) + LEXICAL_WEIGHT * share of the question's content words it holds``;
-below ``threshold`` for the best sentence, it refuses.
+``DENSE_WEIGHT * cosine(question, sentence) + LEXICAL_WEIGHT * share of the question's content words it holds``,
+minus ``TYPE_PENALTY`` when the question asks for a number, a time or a person and the sentence holds none
+(``rag.answer_types``); below ``threshold`` for the best sentence, it refuses.
 """
 
 from __future__ import annotations
@@ -14,14 +15,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from rag.answer_types import answer_type, could_answer, names_something_new
 from rag.citations import _stems, citation, passage_sentences
 from rag.embedder import MiniLMEmbedder
 from rag.records import Citation, Passage
 
 DENSE_WEIGHT = 0.7
 LEXICAL_WEIGHT = 0.3
-DEFAULT_THRESHOLD = 0.35  # calibrated: see eval/README.md ("Refusal threshold")
-EXTRA_MARGIN = 0.06  # a second/third sentence joins when it scores within this of the best
+TYPE_PENALTY = 0.15
+NOVELTY_WEIGHT = 0.15  # a sentence naming something the question does not (a name, a number) may hold the answer
+DEFAULT_THRESHOLD = 0.58  # calibrated by eval/calibrate_refusal.py: see eval/README.md ("Refusal threshold")
+EXTRA_MARGIN = 0.12  # a second/third sentence joins when it scores within this of the best
 MAX_SENTENCES = 3
 LONG_SENTENCE = 400  # characters; longer "sentences" (lists, run-ons) are cut into windows at word breaks
 _WORD_BREAK = re.compile(r"\s+")
@@ -35,10 +39,13 @@ class Candidate:
     text: str
     dense: float = 0.0
     lexical: float = 0.0
+    typed: bool = True  # holds the kind of answer the question asks for
+    novel: bool = False  # names something (capitalised word, number) that the question does not
 
     @property
     def score(self) -> float:
-        return DENSE_WEIGHT * self.dense + LEXICAL_WEIGHT * self.lexical
+        penalty = 0.0 if self.typed else TYPE_PENALTY
+        return DENSE_WEIGHT * self.dense + LEXICAL_WEIGHT * self.lexical + NOVELTY_WEIGHT * self.novel - penalty
 
 
 @dataclass(frozen=True)
@@ -110,8 +117,18 @@ class ExtractiveAnswerer:
         query = np.asarray(self.embedder.embed_query(question), dtype=np.float32)
         vectors = self._vectors([c.text for c in found])
         dense = vectors @ query
+        kind = answer_type(question)
         scored = [
-            Candidate(c.passage_index, c.start, c.end, c.text, float(d), lexical_overlap(question, c.text))
+            Candidate(
+                c.passage_index,
+                c.start,
+                c.end,
+                c.text,
+                float(d),
+                lexical_overlap(question, c.text),
+                could_answer(kind, c.text, question),
+                names_something_new(c.text, question),
+            )
             for c, d in zip(found, dense, strict=True)
         ]
         return sorted(scored, key=lambda c: (-c.score, c.passage_index, c.start))
