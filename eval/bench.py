@@ -1,0 +1,213 @@
+"""Speed benchmarks (`make bench`): one table, each number beside its reference, measured in the same run.
+
+- ingest throughput ÷ raw embedder throughput, over the same chunk texts (target ≥ 0.85)
+- re-ingest of the unchanged corpus ÷ first ingest (target ≤ 0.02)
+- retrieval and warm offline-answer latency, p50/p95 (targets ≤ 100 ms / ≤ 250 ms p50 on the full corpus)
+- resident memory of a process that has built the pipeline and answered (the page's working set)
+
+    python -m eval.bench                                   # a fresh store over a sample of articles
+    python -m eval.bench --store .newsdesk/bench/full      # latency and RSS on an existing (full) store
+
+Writes ``docs/benchmarks/speed-<date>.json`` and ``.md`` with date, cores and commit unless ``--no-save``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import statistics
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from eval.benchmark import REPO, default_data_dir, git_commit
+from ingest.chunking import chunk_article
+from ingest.indexer import Indexer
+from ingest.sources import Rejected, read_paths
+from rag.pipeline import Pipeline, build_pipeline
+from rag.records import Article, indexed_text
+from rag.settings import Settings
+
+
+def _sample(source: Path, articles: int, into: Path) -> Path:
+    """The first ``articles`` non-empty articles of a JSONL file, as a JSONL file of their own."""
+    out = into / "sample.jsonl"
+    kept = 0
+    with source.open(encoding="utf-8") as src, out.open("w", encoding="utf-8") as dst:
+        for line in src:
+            if kept >= articles:
+                break
+            record = json.loads(line)
+            if str(record.get("text", "")).strip():
+                dst.write(line)
+                kept += 1
+    return out
+
+
+def _percentiles(values: list[float]) -> tuple[float, float]:
+    ordered = sorted(values)
+    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+    return statistics.median(ordered), p95
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def bench_ingest(sample: Path, data_dir: Path) -> dict[str, Any]:
+    """First ingest, re-ingest, and the raw embedder over exactly the chunks the ingest embedded."""
+    pipeline = build_pipeline(Settings(data_dir=data_dir))
+    indexer = Indexer(pipeline.settings, pipeline.embedder, pipeline.store, pipeline.lexical)
+    first = indexer.run([sample])
+    again = indexer.run([sample])
+
+    articles = [a for a in read_paths([sample]) if isinstance(a, Article)]
+    texts = [
+        indexed_text(c.title, c.text)
+        for a in articles
+        for c in chunk_article(
+            a, pipeline.settings.chunk_tokens, pipeline.settings.chunk_overlap, pipeline.embedder.fits
+        )
+    ]
+    started = time.perf_counter()
+    pipeline.embedder.embed_array(texts)
+    raw_seconds = time.perf_counter() - started
+    raw_rate = len(texts) / raw_seconds
+    ingest_rate = first.chunks_embedded / first.seconds
+    return {
+        "articles": first.added,
+        "rejected": len([r for r in first.rejected if isinstance(r, Rejected)]),
+        "chunks": first.chunks_embedded,
+        "ingest_seconds": round(first.seconds, 2),
+        "ingest_chunks_per_s": round(ingest_rate, 2),
+        "raw_embedder_chunks_per_s": round(raw_rate, 2),
+        "ingest_over_raw": round(ingest_rate / raw_rate, 3),
+        "reingest_seconds": round(again.seconds, 3),
+        "reingest_embedded": again.chunks_embedded,
+        "reingest_over_first": round(again.seconds / first.seconds, 4),
+    }
+
+
+def bench_queries(pipeline: Pipeline, questions: list[str], repeats: int = 1) -> dict[str, Any]:
+    """Retrieval and end-to-end offline answer latency, after one warm-up pass over every question."""
+    for question in questions:  # warm: BM25 loaded, caches primed, ONNX session hot
+        pipeline.answer(question)
+    retrieval, answers = [], []
+    for _ in range(repeats):
+        for question in questions:
+            t0 = time.perf_counter()
+            pipeline.retrieve(question)
+            retrieval.append((time.perf_counter() - t0) * 1000)
+        for question in questions:
+            t0 = time.perf_counter()
+            pipeline.answer(question)
+            answers.append((time.perf_counter() - t0) * 1000)
+    r50, r95 = _percentiles(retrieval)
+    a50, a95 = _percentiles(answers)
+    articles, chunks = pipeline.store.counts()
+    return {
+        "store_articles": articles,
+        "store_chunks": chunks,
+        "questions": len(questions),
+        "retrieval_p50_ms": round(r50, 1),
+        "retrieval_p95_ms": round(r95, 1),
+        "answer_p50_ms": round(a50, 1),
+        "answer_p95_ms": round(a95, 1),
+        "rss_mb": round(_rss_mb(), 1),
+    }
+
+
+def _questions(data: Path, limit: int) -> list[str]:
+    path = data / "questions.jsonl"
+    lines = path.read_text("utf-8").splitlines()[:limit]
+    return [json.loads(line)["question"] for line in lines]
+
+
+def _table(result: dict[str, Any]) -> str:
+    ingest, queries = result["ingest"], result["queries"]
+    rows = [
+        (
+            "ingest ÷ raw embedder throughput",
+            f"{ingest['ingest_over_raw']:.3f}",
+            "≥ 0.85",
+            f"{ingest['ingest_chunks_per_s']} vs {ingest['raw_embedder_chunks_per_s']} chunks/s, "
+            f"{ingest['chunks']} chunks",
+        ),
+        (
+            "re-ingest unchanged ÷ first ingest",
+            f"{ingest['reingest_over_first']:.4f}",
+            "≤ 0.02",
+            f"{ingest['reingest_seconds']} s vs {ingest['ingest_seconds']} s, {ingest['reingest_embedded']} embedded",
+        ),
+        (
+            "retrieval p50 / p95",
+            f"{queries['retrieval_p50_ms']} / {queries['retrieval_p95_ms']} ms",
+            "p50 ≤ 100 ms",
+            f"{queries['store_chunks']} chunks indexed",
+        ),
+        (
+            "offline answer p50 / p95 (warm)",
+            f"{queries['answer_p50_ms']} / {queries['answer_p95_ms']} ms",
+            "p50 ≤ 250 ms",
+            f"{queries['questions']} questions",
+        ),
+        ("process RSS after answering", f"{queries['rss_mb']} MB", "≤ 1 GB (page)", "pipeline + store + BM25 loaded"),
+    ]
+    lines = ["| measure | value | target | detail |", "|---|---|---|---|"]
+    lines += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", type=Path, default=default_data_dir(), help="RealTime QA folder")
+    parser.add_argument("--articles", type=int, default=60, help="sample size for the ingest benchmark")
+    parser.add_argument("--store", type=Path, help="existing data dir for latency/RSS (default: the sample's)")
+    parser.add_argument("--questions", type=int, default=100, help="questions for the latency benchmark")
+    parser.add_argument("--no-save", action="store_true", help="print only")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="newsdesk-bench-") as tmp:
+        sample = _sample(args.data / "articles.jsonl", args.articles, Path(tmp))
+        ingest = bench_ingest(sample, Path(tmp) / "data")
+        store_dir = args.store or Path(tmp) / "data"
+        queries = bench_queries(build_pipeline(Settings(data_dir=store_dir)), _questions(args.data, args.questions))
+    result = {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "cores": os.cpu_count(),
+        "machine": platform.machine(),
+        "python": platform.python_version(),
+        "commit": git_commit(),
+        "latency_store": "full corpus" if args.store else f"{args.articles}-article sample",
+        "ingest": ingest,
+        "queries": queries,
+    }
+    table = _table(result)
+    print(table)
+    if not args.no_save:
+        out = REPO / "docs" / "benchmarks"
+        out.mkdir(parents=True, exist_ok=True)
+        stem = f"speed-{str(result['date'])[:10]}"
+        (out / f"{stem}.json").write_text(json.dumps(result, indent=2) + "\n", "utf-8")
+        header = (
+            f"# Speed benchmark {result['date']}\n\n{result['cores']} cores, {result['machine']}, "
+            f"Python {result['python']}, commit {result['commit']}; latency measured on the "
+            f"{result['latency_store']}. Command: `python -m eval.bench"
+            + (" --store <full store>" if args.store else "")
+            + "`.\n\n"
+        )
+        (out / f"{stem}.md").write_text(header + table + "\n", "utf-8")
+        print(f"saved docs/benchmarks/{stem}.md")
+
+
+if __name__ == "__main__":
+    main()
