@@ -99,13 +99,16 @@ class Pipeline:
         """The hybrid retriever as a LangChain ``BaseRetriever``."""
         return NewsdeskRetriever(search_fn=self.retrieve, k=k or self.settings.k, filters=filters)
 
-    def retrieve(self, question: str, k: int | None = None, filters: Filters = Filters()) -> list[Passage]:
-        """The best passages for ``question`` (hybrid, fused); ``EmptyIndexError`` when nothing is indexed."""
+    def retrieve(
+        self, question: str, k: int | None = None, filters: Filters = Filters(), asked_on: str | None = None
+    ) -> list[Passage]:
+        """The best passages for ``question`` (hybrid, fused), favouring articles from just before ``asked_on``
+        when it is given; ``EmptyIndexError`` when nothing is indexed."""
         if not self.store.exists() or self.store.counts()[1] == 0:
             raise EmptyIndexError(
                 "No articles indexed yet. Run `newsdesk ingest PATH` (or `newsdesk ingest` for the bundled corpus)."
             )
-        return self.retriever.search(question, k, filters)
+        return self.retriever.search(question, k, filters, asked_on)
 
     def answer(
         self,
@@ -145,7 +148,7 @@ class Pipeline:
             standalone = self._condense(question, history, warnings)
         timings["condense"] = _ms(started)
         t0 = time.perf_counter()
-        passages = self.retrieve(standalone, k, filters)
+        passages = self.retrieve(standalone, k, filters, asked_on)
         timings["retrieve"] = _ms(t0)
         t0 = time.perf_counter()
         if self.settings.generative and passages:
