@@ -15,7 +15,7 @@ from rag.errors import EmptyIndexError, LLMError
 from rag.extractive import ExtractiveAnswerer
 from rag.lexical import LexicalIndex
 from rag.questions import History, standalone_question, validate_question
-from rag.records import REFUSAL, Answer, Passage
+from rag.records import REFUSAL, Answer, Passage, SentenceCheck
 from rag.retrieve import HybridRetriever, NewsdeskRetriever
 from rag.settings import Settings
 from rag.store import Filters, Store
@@ -203,23 +203,38 @@ class Pipeline:
         warnings: list[str],
         started: float,
     ) -> Answer:
-        from rag.generative import repair_markers
+        from rag.markers import repair_markers
+        from rag.verify import apply_policy, verify
 
-        text = repair_markers(raw, len(passages)).strip()
-        refused = not text or (text.startswith(REFUSAL[:-1]) and len(text) <= len(REFUSAL) + 10)
-        citations = () if refused else cite_markers(text, passages)
+        fitted = self.generative.context(passages)  # what the model saw: a prefix of passages
+        if fitted.note:
+            warnings.append(fitted.note)
+        text = repair_markers(raw, len(fitted.passages)).strip()
+        checks: tuple[SentenceCheck, ...] = ()
+        if text and not _is_refusal(text) and self.settings.verify != "off":
+            t0 = time.perf_counter()
+            checks = verify(text, fitted.passages, self.embedder)
+            text, checks = apply_policy(text, checks, self.settings.verify)
+            timings["verify"] = _ms(t0)
+        refused = not text or _is_refusal(text)
         timings["total"] = _ms(started)
         return Answer(
             question=question,
             text=REFUSAL if refused else text,
-            citations=citations,
+            citations=() if refused else cite_markers(text, list(fitted.passages)),
             passages=tuple(passages),
             refused=refused,
             mode="generative",
             timings_ms=timings,
             warnings=tuple(warnings),
+            checks=() if refused else checks,
             standalone_question=standalone,
         )
+
+
+def _is_refusal(text: str) -> bool:
+    """The model's answer is the refusal sentence (give or take punctuation and a trailing remark)."""
+    return text.startswith(REFUSAL[:-1]) and len(text) <= len(REFUSAL) + 10
 
 
 def _ms(since: float) -> float:

@@ -103,9 +103,10 @@ class HybridRetriever:
                 chunks[cid] = found_chunk
                 dense_scores[cid] = round(float(np.dot(vector, chunk_vector)), 6)
         if asked_on:
-            for cid, chunk in chunks.items():
+            for cid, candidate in chunks.items():
                 if cid in fused:
-                    fused[cid] = round(fused[cid] + self.date_weight * date_prior(chunk.published_at, asked_on), 5)
+                    prior = date_prior(candidate.published_at, asked_on)
+                    fused[cid] = round(fused[cid] + self.date_weight * prior, 5)
         ranked = sorted(fused, key=lambda cid: (-fused[cid], cid))
 
         passages: list[Passage] = []
