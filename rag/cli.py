@@ -105,10 +105,12 @@ def cmd_ask(args: argparse.Namespace) -> int:
         sources=tuple(args.source or ()), since=_iso(args.since, "--since"), until=_iso(args.until, "--until")
     )
     final: Answer | None = None
+    streamed: list[str] = []
     for item in pipeline.stream(args.question, k=args.k, filters=filters):
         if isinstance(item, Answer):
             final = item
         elif not args.json:
+            streamed.append(item)
             print(item, end="", flush=True)
     assert final is not None
     if args.json:
@@ -117,8 +119,25 @@ def cmd_ask(args: argparse.Namespace) -> int:
     print()
     for warning in final.warnings:
         print(f"warning: {warning}", file=sys.stderr)
+    _print_checks(final, "".join(streamed))
     _print_sources(final)
     return 0
+
+
+def _print_checks(answer: Any, streamed: str) -> None:
+    """After a generated answer: sentences verification could not confirm, and the answer as finally kept
+    when it differs from what streamed (bad markers repaired, unsupported sentences dropped)."""
+    if answer.mode != "generative":
+        return
+    doubtful = [c for c in answer.checks if c.verdict != "supported"]
+    if doubtful:
+        print("\nChecked against the sources:")
+        for check in doubtful:
+            label = "⚠ not found in the sources" if check.verdict == "unsupported" else "⚠ only partly supported"
+            print(f"  {label}: {check.sentence}")
+    if answer.text.strip() != streamed.strip():
+        print("\nAfter checking the sources:")
+        print(answer.text)
 
 
 def answer_json(answer: Any) -> dict[str, Any]:
