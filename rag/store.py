@@ -7,87 +7,23 @@ so it doubles as the commit marker that makes an interrupted ingest safe to re-r
 
 from __future__ import annotations
 
-import json
 import threading
 import uuid
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlparse
 
-from rag.errors import EmptyIndexError, IndexMismatchError, StoreError
+from rag import chroma
+from rag.chroma import forget_clients
+from rag.errors import EmptyIndexError, IndexMismatchError
+from rag.filters import Filters, day_number
 from rag.records import Article, Chunk, Passage
 from rag.settings import Settings
 
+__all__ = ["LAYOUT", "Filters", "Store", "day_number", "forget_clients"]
+
 LAYOUT = 2  # bump when what is stored changes shape; older stores are then refused with the fix
 _PAGE = 2000
-_clients: dict[str, Any] = {}
-_clients_lock = threading.Lock()
-
-
-@dataclass(frozen=True)
-class Filters:
-    """Restrict retrieval to some sources and/or a published-date range (ISO dates, inclusive)."""
-
-    sources: tuple[str, ...] = ()
-    since: str = ""
-    until: str = ""
-
-    def __bool__(self) -> bool:
-        return bool(self.sources or self.since or self.until)
-
-
-def day_number(iso_date: str) -> int:
-    """YYYYMMDD as an int (0 when unknown), so Chroma can range-filter dates.
-
-    >>> day_number("2022-06-12"), day_number("")
-    (20220612, 0)
-    """
-    return int(iso_date[:10].replace("-", "")) if len(iso_date) >= 10 else 0
-
-
-def _client(settings: Settings) -> Any:
-    """One Chroma client per location per process (Chroma's PersistentClient insists on it)."""
-    import chromadb
-
-    key = settings.chroma_url or str(settings.chroma_path.resolve())
-    with _clients_lock:
-        if key in _clients:
-            return _clients[key]
-        chroma_settings = chromadb.Settings(anonymized_telemetry=False)
-        try:
-            if settings.chroma_url:
-                url = urlparse(settings.chroma_url)
-                if url.scheme not in {"http", "https"} or not url.hostname:
-                    raise StoreError(
-                        f"NEWSDESK_CHROMA_URL={settings.chroma_url!r} is not a server address; use http://host:port"
-                    )
-                client = chromadb.HttpClient(
-                    host=url.hostname,
-                    port=url.port or (443 if url.scheme == "https" else 8000),
-                    ssl=url.scheme == "https",
-                    settings=chroma_settings,
-                )
-                client.heartbeat()
-            else:
-                settings.chroma_path.mkdir(parents=True, exist_ok=True)
-                client = chromadb.PersistentClient(path=str(settings.chroma_path), settings=chroma_settings)
-        except StoreError:
-            raise
-        except PermissionError as exc:
-            raise StoreError(
-                f"Cannot write to the data folder {settings.data_dir}: {exc.strerror}. "
-                "Point NEWSDESK_DATA_DIR at a folder you can write to."
-            ) from exc
-        except Exception as exc:
-            where = settings.chroma_url or str(settings.chroma_path)
-            raise StoreError(
-                f"Cannot open the Chroma store at {where} ({type(exc).__name__}: {exc}). "
-                + ("Is `chroma run` up at that address?" if settings.chroma_url else "Check NEWSDESK_DATA_DIR.")
-            ) from exc
-        _clients[key] = client
-        return client
 
 
 class Store:
@@ -120,7 +56,7 @@ class Store:
         with self._lock:
             if self._chunks is not None:
                 return
-            client = _client(self.settings)
+            client = chroma.client(self.settings)
             names = {getattr(c, "name", c) for c in client.list_collections()}
             name = self.settings.collection
             if name not in names:
@@ -153,7 +89,7 @@ class Store:
 
     def exists(self) -> bool:
         """Whether there is a collection to read (it may still be incompatible)."""
-        client = _client(self.settings)
+        client = chroma.client(self.settings)
         return self.settings.collection in {getattr(c, "name", c) for c in client.list_collections()}
 
     def open_for_writing(self) -> None:
@@ -168,7 +104,7 @@ class Store:
     def info(self) -> dict[str, Any]:
         """The chunk collection's metadata (embedder, chunking, generation, last_ingest)."""
         self._open(create=False)
-        client = _client(self.settings)
+        client = chroma.client(self.settings)
         return dict(client.get_collection(self.settings.collection, embedding_function=None).metadata or {})
 
     def query(self, vector: Sequence[float], n: int, filters: Filters = Filters()) -> list[Passage]:
@@ -177,11 +113,11 @@ class Store:
         result = self._chunks.query(
             query_embeddings=[list(vector)],
             n_results=n,
-            where=_where(filters),
+            where=chroma.where(filters),
             include=["documents", "metadatas", "distances"],
         )
         return [
-            Passage(_chunk(cid, doc, meta), {"dense": round(1.0 - float(dist), 6)})
+            Passage(chroma.to_chunk(cid, doc, meta), {"dense": round(1.0 - float(dist), 6)})
             for cid, doc, meta, dist in zip(
                 result["ids"][0],
                 result["documents"][0],
@@ -200,7 +136,7 @@ class Store:
         result = self._chunks.get(ids=list(ids), include=include)
         vectors = result["embeddings"] if with_vectors else [[]] * len(result["ids"])
         return {
-            cid: (_chunk(cid, doc, meta), list(vec))
+            cid: (chroma.to_chunk(cid, doc, meta), list(vec))
             for cid, doc, meta, vec in zip(
                 result["ids"], result["documents"], result["metadatas"], vectors, strict=True
             )
@@ -215,7 +151,7 @@ class Store:
             if not page["ids"]:
                 return
             for cid, doc, meta in zip(page["ids"], page["documents"], page["metadatas"], strict=True):
-                yield _chunk(cid, doc, meta)
+                yield chroma.to_chunk(cid, doc, meta)
             offset += len(page["ids"])
 
     def get_article(self, article_id: str) -> Article | None:
@@ -223,7 +159,7 @@ class Store:
         result = self._articles.get(ids=[article_id], include=["documents", "metadatas"])
         if not result["ids"]:
             return None
-        return _article(result["ids"][0], result["documents"][0], result["metadatas"][0])
+        return chroma.to_article(result["ids"][0], result["documents"][0], result["metadatas"][0])
 
     def article_states(self, ids: Sequence[str]) -> dict[str, tuple[str, str]]:
         """For stored ids among ``ids``: (content_hash, fingerprint they were indexed with)."""
@@ -261,7 +197,8 @@ class Store:
             where={"indexed_with": {"$ne": self.fingerprint}}, include=["documents", "metadatas"]
         )
         return [
-            _article(a, d, m) for a, d, m in zip(result["ids"], result["documents"], result["metadatas"], strict=True)
+            chroma.to_article(a, d, m)
+            for a, d, m in zip(result["ids"], result["documents"], result["metadatas"], strict=True)
         ]
 
     def chunk_ids_of(self, article_ids: Sequence[str]) -> dict[str, set[str]]:
@@ -289,7 +226,7 @@ class Store:
                 ids=[c.id for c in part],
                 embeddings=[list(e) for e in embeddings[lo : lo + step]],
                 documents=[c.text for c in part],
-                metadatas=[_chunk_meta(c) for c in part],
+                metadatas=[chroma.chunk_meta(c) for c in part],
             )
 
     def write_articles(self, articles: Sequence[Article], content_hashes: Sequence[str]) -> None:
@@ -303,7 +240,7 @@ class Store:
                 embeddings=[[1.0]] * len(part),
                 documents=[a.text for a in part],
                 metadatas=[
-                    _article_meta(a, h, self.fingerprint, now)
+                    chroma.article_meta(a, h, self.fingerprint, now)
                     for a, h in zip(part, content_hashes[lo : lo + step], strict=True)
                 ],
             )
@@ -336,7 +273,7 @@ class Store:
         step = self._batch()
         for lo in range(0, len(chunks), step):
             part = chunks[lo : lo + step]
-            self._chunks.update(ids=[c.id for c in part], metadatas=[_chunk_meta(c) for c in part])
+            self._chunks.update(ids=[c.id for c in part], metadatas=[chroma.chunk_meta(c) for c in part])
 
     def mark_changed(self, last_ingest: str | None = None, new_generation: bool = True) -> str:
         """Give the chunk collection a new generation (readers reload BM25 when it moves)."""
@@ -355,7 +292,7 @@ class Store:
         The records are first marked as indexed with nothing, so the next ingest re-indexes every one of them
         from its stored text: even when the settings did not change, and even when this run is interrupted.
         """
-        client = _client(self.settings)
+        client = chroma.client(self.settings)
         step = self._batch()
         with self._lock:
             names = {getattr(c, "name", c) for c in client.list_collections()}
@@ -372,80 +309,6 @@ class Store:
 
     def _batch(self) -> int:
         try:
-            return max(1, min(1000, int(_client(self.settings).get_max_batch_size())))
+            return max(1, min(1000, int(chroma.client(self.settings).get_max_batch_size())))
         except Exception:
             return 500
-
-
-def _where(filters: Filters) -> dict[str, Any] | None:
-    clauses: list[dict[str, Any]] = []
-    if filters.sources:
-        clauses.append({"source": {"$in": list(filters.sources)}})
-    if filters.since:
-        clauses.append({"day": {"$gte": day_number(filters.since)}})
-    if filters.until:
-        clauses.append({"day": {"$lte": day_number(filters.until)}})
-    if filters.since or filters.until:  # an article with no known date is outside every date range
-        clauses.append({"day": {"$gt": 0}})
-    if not clauses:
-        return None
-    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
-
-
-def _chunk_meta(chunk: Chunk) -> dict[str, Any]:
-    return {
-        "article_id": chunk.article_id,
-        "position": chunk.position,
-        "start": chunk.start,
-        "end": chunk.end,
-        "title": chunk.title,
-        "url": chunk.url,
-        "source": chunk.source,
-        "published_at": chunk.published_at,
-        "day": day_number(chunk.published_at),
-    }
-
-
-def _chunk(cid: str, doc: str | None, meta: Any) -> Chunk:
-    meta = meta or {}
-    return Chunk(
-        id=cid,
-        article_id=str(meta.get("article_id", "")),
-        position=int(meta.get("position", 0)),
-        text=doc or "",
-        start=int(meta.get("start", 0)),
-        end=int(meta.get("end", 0)),
-        title=str(meta.get("title", "")),
-        url=str(meta.get("url", "")),
-        source=str(meta.get("source", "")),
-        published_at=str(meta.get("published_at", "")),
-    )
-
-
-def _article_meta(article: Article, content_hash: str, fingerprint: str, now: str) -> dict[str, Any]:
-    return {
-        "title": article.title,
-        "url": article.url,
-        "source": article.source,
-        "published_at": article.published_at,
-        "day": day_number(article.published_at),
-        "authors": json.dumps(list(article.authors)),
-        "path": article.path,
-        "content_hash": content_hash,
-        "indexed_with": fingerprint,
-        "ingested_at": now,
-    }
-
-
-def _article(aid: str, doc: str | None, meta: Any) -> Article:
-    meta = meta or {}
-    return Article(
-        id=aid,
-        text=doc or "",
-        title=str(meta.get("title", "")),
-        url=str(meta.get("url", "")),
-        source=str(meta.get("source", "")),
-        published_at=str(meta.get("published_at", "")),
-        authors=tuple(json.loads(meta.get("authors") or "[]")),
-        path=str(meta.get("path", "")),
-    )

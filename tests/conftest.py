@@ -81,7 +81,7 @@ def _release_chroma() -> None:
 
     from rag import store
 
-    store._clients.clear()
+    store.forget_clients()
     SharedSystemClient.clear_system_cache()
 
 

@@ -235,7 +235,7 @@ def test_server_mode_ingests_reopens_and_answers(
     assert counts == (6, report.chunks_written)
     assert not (tmp_path / "data" / "chroma").exists()  # nothing went to the embedded store
 
-    store_module._clients.clear()  # as if a new process: a fresh HTTP client
+    store_module.forget_clients()  # as if a new process: a fresh HTTP client
     reader = build_pipeline(Settings(collection="server-reopen"))
     assert reader.store.counts() == counts
     assert reader.status().articles == 6
@@ -260,7 +260,7 @@ def test_server_mode_prune_mismatch_and_rebuild(
     assert _ingest(pipeline, tiny_corpus, prune=True).removed == 1
     assert pipeline.store.counts()[0] == 5
 
-    store_module._clients.clear()
+    store_module.forget_clients()
     smaller = _server_pipeline(
         tmp_path, chroma_server, "server-rebuild", embedder, monkeypatch, chunk_tokens=48, chunk_overlap=0
     )

@@ -49,7 +49,7 @@ def _forget_chroma_clients() -> None:
 
     from rag import store
 
-    store._clients.clear()
+    store.forget_clients()
     SharedSystemClient.clear_system_cache()
 
 
