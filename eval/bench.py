@@ -7,6 +7,10 @@
 
     python -m eval.bench                                   # a fresh store over a sample of articles
     python -m eval.bench --store .newsdesk/bench/full      # latency and RSS on an existing (full) store
+    NEWSDESK_CHROMA_URL=http://127.0.0.1:8000 python -m eval.bench --store DIR   # the same through a server
+
+The ingest sample always goes to an embedded store in a temporary folder; latency and RSS use the store your
+settings name (``--store`` as the data dir, ``NEWSDESK_CHROMA_URL`` when set).
 
 Writes ``docs/benchmarks/speed-<date>.json`` and ``.md`` with date, cores and commit unless ``--no-save``.
 """
@@ -65,7 +69,8 @@ def _rss_mb() -> float:
 
 def bench_ingest(sample: Path, data_dir: Path) -> dict[str, Any]:
     """First ingest, re-ingest, and the raw embedder over exactly the chunks the ingest embedded."""
-    pipeline = build_pipeline(Settings(data_dir=data_dir))
+    # Always an embedded store in a temporary folder: the sample must never land in a real (server) collection.
+    pipeline = build_pipeline(Settings(data_dir=data_dir, chroma_url=None))
     indexer = Indexer(pipeline.settings, pipeline.embedder, pipeline.store, pipeline.lexical)
     first = indexer.run([sample])
     again = indexer.run([sample])
@@ -187,7 +192,8 @@ def main() -> None:
         "machine": platform.machine(),
         "python": platform.python_version(),
         "commit": git_commit(),
-        "latency_store": "full corpus" if args.store else f"{args.articles}-article sample",
+        "latency_store": ("full corpus" if args.store else f"{args.articles}-article sample")
+        + (" via Chroma server" if os.environ.get("NEWSDESK_CHROMA_URL") else ""),
         "ingest": ingest,
         "queries": queries,
     }
