@@ -138,3 +138,15 @@ def tiny_corpus(tmp_path: Path) -> Path:
     (root / "storm.html").write_text(STORM_HTML, "utf-8")
     (root / "wire.jsonl").write_text("\n".join(WIRE_JSONL_LINES) + "\n", "utf-8")
     return root
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """In CI (NEWSDESK_TEST_REQUIRE_ALL=1) a browser or local-LLM test that skips itself is a failure:
+    `.ci/run` installs Chromium and the local-llm extra, so a skip there means a broken install."""
+    outcome = yield
+    report = outcome.get_result()  # type: ignore[attr-defined]
+    required = item.get_closest_marker("browser") or item.get_closest_marker("local_llm")
+    if report.skipped and required and os.environ.get("NEWSDESK_TEST_REQUIRE_ALL"):
+        report.outcome = "failed"
+        report.longrepr = f"required in CI but skipped: {report.longrepr}"
