@@ -192,7 +192,7 @@ def locate(text: str, checks: Sequence[SentenceCheck]) -> list[tuple[int, int, S
     pending = list(checks)
     found: list[tuple[int, int, SentenceCheck | None]] = []
     for lo, hi in answer_sentences(text):
-        match = pending[0] if pending and pending[0].sentence == claim_text(text[lo:hi]) else None
+        match = pending[0] if pending and claim_text(pending[0].sentence) == claim_text(text[lo:hi]) else None
         if match is not None:
             pending.pop(0)
         found.append((lo, hi, match))

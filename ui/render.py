@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from rag.records import Citation, Passage, SentenceCheck
+from rag.verify import locate
 
 NOT_FOUND = "not found in the sources"
 CONTEXT_CHARS = 160  # on each side of a quote: about two lines, enough to see what the sentence is about
@@ -185,11 +186,10 @@ def annotate_answer(text: str, checks: Sequence[SentenceCheck]) -> str:
     """
     out: list[str] = []
     pos = 0
-    for check in flagged(checks):
-        at = text.find(check.sentence, pos) if check.sentence else -1
-        if at < 0:
+    # locate, not text.find: a check holds its sentence without the [n] markers the answer shows after it.
+    for _, end, check in locate(text, checks):
+        if check is None or check.verdict == "supported":
             continue
-        end = at + len(check.sentence)
         out.append(escape_markdown(text[pos:end]) + f" :orange-badge[:material/warning: {NOT_FOUND}]")
         pos = end
     out.append(escape_markdown(text[pos:]))
