@@ -7,12 +7,14 @@ chunks in Chroma, so it can never drift from the vectors for long.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import re
 import shutil
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -63,20 +65,22 @@ class LexicalIndex:
         retriever = bm25s.BM25()
         if corpus:
             retriever.index(corpus, show_progress=False)
-        tmp = self.directory.with_name(self.directory.name + ".tmp")
-        shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir(parents=True, exist_ok=True)
-        if corpus:
-            retriever.save(str(tmp), show_progress=False)
-        (tmp / "newsdesk.json").write_text(
-            json.dumps({"generation": generation, "ids": ids, "sources": sources, "days": days}), "utf-8"
-        )
-        old = self.directory.with_name(self.directory.name + ".old")
-        shutil.rmtree(old, ignore_errors=True)
-        if self.directory.exists():
-            os.replace(self.directory, old)
-        os.replace(tmp, self.directory)
-        shutil.rmtree(old, ignore_errors=True)
+        # Builders in other threads or processes (an ingest finishing, a reader catching up) share these names.
+        with self._file_lock(exclusive=True):
+            tmp = self.directory.with_name(self.directory.name + ".tmp")
+            shutil.rmtree(tmp, ignore_errors=True)
+            tmp.mkdir(parents=True, exist_ok=True)
+            if corpus:
+                retriever.save(str(tmp), show_progress=False)
+            (tmp / "newsdesk.json").write_text(
+                json.dumps({"generation": generation, "ids": ids, "sources": sources, "days": days}), "utf-8"
+            )
+            old = self.directory.with_name(self.directory.name + ".old")
+            shutil.rmtree(old, ignore_errors=True)
+            if self.directory.exists():
+                os.replace(self.directory, old)
+            os.replace(tmp, self.directory)
+            shutil.rmtree(old, ignore_errors=True)
         with self._lock:
             self._install(retriever if corpus else None, ids, sources, days, generation)
 
@@ -86,16 +90,33 @@ class LexicalIndex:
 
         meta_file = self.directory / "newsdesk.json"
         try:
-            meta = json.loads(meta_file.read_text("utf-8"))
-            ids, sources, days, generation = meta["ids"], meta["sources"], meta["days"], meta["generation"]
-            if not len(ids) == len(sources) == len(days):
+            with self._file_lock(exclusive=False):  # never half of one build and half of the next
+                meta = json.loads(meta_file.read_text("utf-8"))
+                ids, sources, days, generation = meta["ids"], meta["sources"], meta["days"], meta["generation"]
+                if not len(ids) == len(sources) == len(days):
+                    return False
+                retriever = bm25s.BM25.load(str(self.directory), show_progress=False) if ids else None
+            if retriever is not None and retriever.scores.get("num_docs") != len(ids):
                 return False
-            retriever = bm25s.BM25.load(str(self.directory), show_progress=False) if ids else None
-        except (OSError, ValueError, KeyError, TypeError):  # a partial or older index: rebuild it
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):  # a partial or older index: rebuild it
             return False
         with self._lock:
             self._install(retriever, ids, sources, days, generation)
         return True
+
+    @contextmanager
+    def _file_lock(self, exclusive: bool) -> Iterator[None]:
+        """A lock file beside the index: exclusive while a build swaps it in, shared while it is read."""
+        try:
+            if exclusive:
+                self.directory.parent.mkdir(parents=True, exist_ok=True)
+            handle = self.directory.with_name(self.directory.name + ".lock").open("a")
+        except OSError:  # no index folder yet, or a read-only data dir: nobody is building here
+            yield
+            return
+        with handle:
+            fcntl.flock(handle, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+            yield
 
     def _install(
         self, retriever: object | None, ids: list[str], sources: list[str], days: list[int], generation: str

@@ -97,7 +97,7 @@ def test_rebuild_replaces_the_saved_index(index: LexicalIndex, tmp_path: Path) -
     index.build(CHUNKS[:1], "gen-2")
     fresh = LexicalIndex(tmp_path / "bm25" / "news")
     assert fresh.load() and (fresh.generation, fresh.ids) == ("gen-2", ["c-harbour"])
-    assert sorted(p.name for p in (tmp_path / "bm25").iterdir()) == ["news"]  # no .tmp/.old left behind
+    assert sorted(p.name for p in (tmp_path / "bm25").iterdir()) == ["news", "news.lock"]  # no .tmp/.old left
 
 
 def test_an_empty_index_saves_loads_and_finds_nothing(tmp_path: Path) -> None:
