@@ -189,3 +189,32 @@ def write_towns(folder: Path, sentences: list[int]) -> Path:
     for i, n in enumerate(sentences):
         (folder / f"{i:02d}-{TOWNS[i % len(TOWNS)].lower()}.txt").write_text(town_article(i, n), "utf-8")
     return folder
+
+
+def clean_environment(mp: pytest.MonkeyPatch, home: Path) -> None:
+    """What the autouse isolation does per test, for module-scoped fixtures that run before it."""
+    for name in list(os.environ):
+        if name.startswith(("NEWSDESK_", "OPENAI_")):
+            mp.delenv(name)
+    mp.chdir(home)
+
+
+@pytest.fixture(scope="module")
+def bundled_store(tmp_path_factory: pytest.TempPathFactory, embedder: MiniLMEmbedder) -> Path:
+    """A data dir holding the bundled corpus (one article), built once per module; tests only read it."""
+    from ingest.indexer import Indexer
+    from rag.pipeline import BUNDLED_CORPUS
+
+    home = tmp_path_factory.mktemp("bundled")
+    with pytest.MonkeyPatch.context() as mp:
+        clean_environment(mp, home)
+        mp.setattr("rag.pipeline.MiniLMEmbedder", lambda *args, **kwargs: embedder)
+        pipeline = build_pipeline(Settings(data_dir=home / "data"))
+        report = Indexer(pipeline.settings, pipeline.embedder, pipeline.store, pipeline.lexical).run([BUNDLED_CORPUS])
+        assert report.exit_code == 0 and report.added == 1
+        forget_chroma_clients()
+    return home / "data"
+
+
+SEED_QUESTION = "Which company is lobbying the White House to ease export controls?"
+SEED_QUOTE = "is actively lobbying the Trump White House to ease export controls"

@@ -20,12 +20,11 @@ from rag.lexical import LexicalIndex
 from rag.pipeline import BUNDLED_CORPUS, Pipeline
 from rag.records import Answer, Chunk
 from tests.conftest import IngestPaths
-from tests.reliability.conftest import TOWNS, PipelineOn, snapshot, write_towns
+from tests.reliability.conftest import SEED_QUESTION, TOWNS, PipelineOn, snapshot, write_towns
 
 pytestmark = pytest.mark.integration
 
 ASKERS = 20
-SEED_QUESTION = "Which company is lobbying the White House to ease export controls?"
 TOWN_QUESTIONS = [f"How many local workers did the {town} project employ?" for town in TOWNS[:4]]
 MIN_QUESTIONS = 3  # each asker keeps asking until the ingest is over, and at least this often
 

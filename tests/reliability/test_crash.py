@@ -31,6 +31,7 @@ from tests.reliability.conftest import (
     Newsdesk,
     PipelineOn,
     Snapshot,
+    clean_environment,
     forget_chroma_clients,
     snapshot,
     write_towns,
@@ -144,10 +145,7 @@ def clean(tmp_path_factory: pytest.TempPathFactory, embedder: MiniLMEmbedder) ->
     home = tmp_path_factory.mktemp("crash")
     folder = write_towns(home / "news", SENTENCES)
     with pytest.MonkeyPatch.context() as mp:
-        for name in list(os.environ):
-            if name.startswith(("NEWSDESK_", "OPENAI_")):
-                mp.delenv(name)
-        mp.chdir(home)
+        clean_environment(mp, home)
         mp.setattr("rag.pipeline.MiniLMEmbedder", lambda *args, **kwargs: embedder)
         pipeline = build_pipeline(Settings(data_dir=home / "clean", **CHUNKING))  # type: ignore[arg-type]
         report = Indexer(pipeline.settings, pipeline.embedder, pipeline.store, pipeline.lexical).run([folder])

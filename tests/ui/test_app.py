@@ -233,3 +233,37 @@ def test_a_store_built_with_other_settings_is_a_clear_error_with_the_fix(
     assert not at.exception
     assert "newsdesk ingest --rebuild" in at.error[0].value
     assert not at.chat_input  # the page stops rather than answer from a mismatched index
+
+
+@pytest.mark.parametrize(
+    ("fault", "cue"),
+    [("http-429", "HTTP 429"), ("http-500", "HTTP 500"), ("broken-stream", "broke off"),
+     ("slow-past-timeout", "did not answer within 2 s")],
+)
+def test_an_llm_fault_on_the_page_falls_back_with_a_warning(
+    fault: str, cue: str, bundled_data: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.servers.openai_stub import Scenario, running_stub
+
+    scenarios = {
+        "http-429": Scenario(kind="status", status=429, retry_after="0"),
+        "http-500": Scenario(kind="status", status=500),
+        "broken-stream": Scenario(kind="break", text="Anthropic is lobbying the White House [1].", break_after=2),
+        "slow-past-timeout": Scenario(kind="hang", hang_seconds=60),
+    }
+    with running_stub() as stub:
+        stub.script(scenarios[fault])
+        monkeypatch.setenv("NEWSDESK_OPENAI_BASE_URL", stub.url)
+        monkeypatch.setenv("NEWSDESK_OPENAI_API_KEY", KEY)
+        monkeypatch.setenv("NEWSDESK_LLM_TIMEOUT", "2")
+        monkeypatch.setenv("NEWSDESK_LLM_MAX_RETRIES", "0")
+        at = ask(app_on(bundled_data, monkeypatch).run(), SEED_QUESTION)
+        assert stub.chat_requests, "the page must have asked the model"
+
+    [turn] = assistant_turns(at)
+    assert [w.value for w in turn.warning] and cue in turn.warning[0].value
+    assert turn.markdown[0].value.startswith("Anthropic\\, the San Francisco")  # the offline answer, not the torso
+    assert any("nd-source" in h.value for h in turn.get("html"))
+    assert not at.error
+    assert "extractive-fallback" in " ".join(c.value for c in turn.caption)
+    assert KEY not in page_text(at)
