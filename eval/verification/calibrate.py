@@ -11,30 +11,32 @@ sides) is held out; the thresholds are chosen on the rest and then reported on b
   ``unsupported`` pairs would be marked supported (a rate, unlike precision, that does not depend on how many
   invented sentences an answer holds); between the two thresholds a sentence is ``weak``.
 
-    python -m eval.verification.calibrate [--pairs FILE] [--out FILE]
+Pairs drawn from RealTime QA hold a reference (article id, offsets, sha256) instead of the passage, which is
+read from the data folder at run time (``eval/verification/pairs.py``; ``--rtqa DIR``, else
+``$NEWSDESK_RTQA_DIR``, else ``../shared/data/realtimeqa-2022``).
+
+    python -m eval.verification.calibrate [--pairs FILE] [--rtqa DIR] [--out FILE]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import sys
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from eval.verification.pairs import load_pairs
 from rag.embedder import MiniLMEmbedder
+from rag.errors import NewsdeskError
 from rag.records import Chunk, Passage
 from rag.verify import DEFAULT_THRESHOLDS, Thresholds, verdict, verify
 
 HERE = Path(__file__).resolve().parent
 TARGET_RECALL, TARGET_PRECISION, FALSE_SUPPORT = 0.9, 0.8, 0.05
 GRID = [step / 100 for step in range(0, 101)]
-
-
-def load_pairs(path: Path) -> list[dict[str, Any]]:
-    """The pairs file, one JSON object a line (``id, group, source, passage, sentence, label, kind``)."""
-    return [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
 
 
 def held_out(pair: dict[str, Any]) -> bool:
@@ -120,10 +122,17 @@ def _print_split(name: str, result: dict[str, Any]) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--pairs", type=Path, default=HERE / "pairs.jsonl", help="labelled pairs (JSONL)")
+    parser.add_argument("--rtqa", type=Path, default=None,
+                        help="the realtimeqa-2022 folder (default $NEWSDESK_RTQA_DIR, else "
+                        "../shared/data/realtimeqa-2022)")
     parser.add_argument("--out", type=Path, default=HERE / "results.json", help="where the results JSON goes")
     args = parser.parse_args(argv)
 
-    pairs = load_pairs(args.pairs)
+    try:
+        pairs = load_pairs(args.pairs, args.rtqa)
+    except NewsdeskError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
     scores = score_pairs(pairs, MiniLMEmbedder())
     train = [i for i, p in enumerate(pairs) if not held_out(p)]
     test = [i for i, p in enumerate(pairs) if held_out(p)]
