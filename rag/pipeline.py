@@ -104,11 +104,12 @@ class Pipeline:
     ) -> list[Passage]:
         """The best passages for ``question`` (hybrid, fused), favouring articles from just before ``asked_on``
         when it is given; ``EmptyIndexError`` when nothing is indexed."""
-        if not self.store.exists() or self.store.counts()[1] == 0:
+        passages = self.retriever.search(question, k, filters, asked_on)  # raises when there is no collection
+        if not passages and self.store.counts()[1] == 0:  # counted only when nothing came back: saves a round trip
             raise EmptyIndexError(
                 "No articles indexed yet. Run `newsdesk ingest PATH` (or `newsdesk ingest` for the bundled corpus)."
             )
-        return self.retriever.search(question, k, filters, asked_on)
+        return passages
 
     def answer(
         self,
