@@ -51,6 +51,11 @@ def client(settings: Settings) -> Any:
             ) from exc
         except Exception as exc:
             where = settings.chroma_url or str(settings.chroma_path)
+            if not settings.chroma_url and "readonly database" in str(exc):  # SQLite's SQLITE_READONLY
+                raise StoreError(
+                    f"The store at {where} is read-only. Chroma writes to its folder even to read, so make "
+                    f"{settings.data_dir} writable, or copy it somewhere writable and point NEWSDESK_DATA_DIR there."
+                ) from exc
             raise StoreError(
                 f"Cannot open the Chroma store at {where} ({type(exc).__name__}: {exc}). "
                 + ("Is `chroma run` up at that address?" if settings.chroma_url else "Check NEWSDESK_DATA_DIR.")

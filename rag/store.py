@@ -56,11 +56,11 @@ class Store:
         with self._lock:
             if self._chunks is not None:
                 return
-            client = chroma.client(self.settings)
-            names = {getattr(c, "name", c) for c in client.list_collections()}
             name = self.settings.collection
-            if name not in names:
-                if not create:
+            # Reading never creates a store (say, where a mistyped NEWSDESK_DATA_DIR points).
+            client = None if not create and self._absent() else chroma.client(self.settings)
+            if client is None or name not in {getattr(c, "name", c) for c in client.list_collections()}:
+                if client is None or not create:
                     raise EmptyIndexError(
                         f"No articles indexed yet in {self.location} (collection {name!r}). "
                         "Run `newsdesk ingest PATH` (or `newsdesk ingest` for the bundled corpus)."
@@ -88,9 +88,15 @@ class Store:
             )
 
     def exists(self) -> bool:
-        """Whether there is a collection to read (it may still be incompatible)."""
+        """Whether there is a collection to read (it may still be incompatible); asking creates nothing."""
+        if self._absent():
+            return False
         client = chroma.client(self.settings)
         return self.settings.collection in {getattr(c, "name", c) for c in client.list_collections()}
+
+    def _absent(self) -> bool:
+        """An embedded store whose folder does not exist yet (opening a client there would create it)."""
+        return not self.settings.chroma_url and not self.settings.chroma_path.is_dir()
 
     def open_for_writing(self) -> None:
         self._open(create=True)
