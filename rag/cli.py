@@ -16,15 +16,9 @@ EXIT_ERROR, EXIT_USAGE, EXIT_PARTLY_REJECTED = 1, 2, 3
 
 
 def _settings() -> Settings:
-    from pydantic import ValidationError
+    from rag.settings import load_settings
 
-    try:
-        return Settings()
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"NEWSDESK_{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg']}" for e in exc.errors()
-        )
-        raise NewsdeskError(f"Bad setting — {problems}. Fix the environment variable or .env entry.") from exc
+    return load_settings()
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:

@@ -61,3 +61,18 @@ class Settings(BaseSettings):
     @property
     def lexical_dir(self) -> Path:
         return self.data_dir / "bm25" / self.collection
+
+
+def load_settings() -> Settings:
+    """Settings from the environment and ``.env``; a bad value raises an error that names the variable."""
+    from pydantic import ValidationError
+
+    from rag.errors import NewsdeskError
+
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"NEWSDESK_{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg']}" for e in exc.errors()
+        )
+        raise NewsdeskError(f"Bad setting — {problems}. Fix the environment variable or .env entry.") from exc

@@ -17,6 +17,7 @@ from rag.errors import EmptyIndexError, InputError, NewsdeskError
 from rag.pipeline import Pipeline, Status, build_pipeline
 from rag.records import REFUSAL, Answer
 from rag.settings import Settings
+from rag.settings import load_settings as settings_from_env
 from rag.store import Filters
 from ui import render
 from ui.sidebar import sidebar
@@ -36,16 +37,12 @@ class Turn:
 
 def load_settings() -> Settings:
     """Settings from the environment and .env; a bad value stops the page with what to fix."""
-    from pydantic import ValidationError
-
     try:
-        return Settings()
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"NEWSDESK_{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg']}" for e in exc.errors()
-        )
-        st.error(f"Bad setting — {problems}. Fix the environment variable or .env entry, then reload.")
+        return settings_from_env()
+    except NewsdeskError as exc:
+        st.error(f"{exc} Then reload the page.")
         st.stop()
+        raise  # st.stop() ends the script run; this line only tells type checkers so
 
 
 @st.cache_resource(show_spinner="Loading the embedding model and the article store…")
