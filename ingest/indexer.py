@@ -128,6 +128,7 @@ class Indexer:
             self._changed = False
             batch = _Batch()
             seen: dict[str, str] = {}
+            same_text: dict[str, str] = {}  # sha256 of an article's text → the first id read with it
             complete_files: set[str] = set()
             read_files: set[str] = set()
             articles_seen = 0
@@ -151,6 +152,10 @@ class Indexer:
                     )
                 else:
                     seen[item.id] = item.path
+                    # Two names for one text stay two articles (questions may cite either); the user should know.
+                    first = same_text.setdefault(hashlib.sha256(item.text.encode("utf-8")).hexdigest(), item.id)
+                    if first != item.id:
+                        report.notes.append(Note(item.id, f"same text as {first}; both are kept"))
                     articles_seen += 1
                     batch.add(item)
                     if batch.ready(self):
