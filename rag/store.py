@@ -131,6 +131,7 @@ class Store:
                 result["distances"][0],
                 strict=True,
             )
+            if meta is not None  # deleted by another process since this one opened the store (see get_chunks)
         ]
 
     def get_chunks(self, ids: Sequence[str], with_vectors: bool = False) -> dict[str, tuple[Chunk, list[float]]]:
@@ -139,7 +140,16 @@ class Store:
         if not ids:
             return {}
         include = ["documents", "metadatas", *(["embeddings"] if with_vectors else [])]
-        result = self._chunks.get(ids=list(ids), include=include)
+        try:
+            result = self._chunks.get(ids=list(ids), include=include)
+        except Exception:
+            if not with_vectors:
+                raise
+            # Embedded Chroma keeps the vector index in memory: chunks another process added since this one opened
+            # the store have text and metadata here but no vector until it is reopened. They get a zero vector
+            # (no dense score) rather than failing the question; the BM25 index already knows them.
+            result = self._chunks.get(ids=list(ids), include=["documents", "metadatas"])
+            result["embeddings"] = [self._vector_or_zeros(cid) for cid in result["ids"]]
         vectors = result["embeddings"] if with_vectors else [[]] * len(result["ids"])
         return {
             cid: (chroma.to_chunk(cid, doc, meta), list(vec))
@@ -147,6 +157,12 @@ class Store:
                 result["ids"], result["documents"], result["metadatas"], vectors, strict=True
             )
         }
+
+    def _vector_or_zeros(self, cid: str) -> list[float]:
+        try:
+            return list(self._chunks.get(ids=[cid], include=["embeddings"])["embeddings"][0])
+        except Exception:
+            return [0.0] * self.dimension
 
     def iter_chunks(self) -> Iterator[Chunk]:
         """Every chunk, page by page (the BM25 index is rebuilt from this)."""

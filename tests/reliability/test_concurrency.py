@@ -20,7 +20,15 @@ from rag.lexical import LexicalIndex
 from rag.pipeline import BUNDLED_CORPUS, Pipeline
 from rag.records import Answer, Chunk
 from tests.conftest import IngestPaths
-from tests.reliability.conftest import SEED_QUESTION, TOWNS, PipelineOn, snapshot, write_towns
+from tests.reliability.conftest import (
+    SEED_QUESTION,
+    TOWNS,
+    PipelineOn,
+    forget_chroma_clients,
+    newsdesk,
+    snapshot,
+    write_towns,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -161,3 +169,43 @@ def test_bm25_builds_and_loads_at_the_same_time_never_fail_or_mix(tmp_path: Path
         assert size == len(sets[tag]) and found == {c.id for c in sets[tag]}
     final = LexicalIndex(directory)
     assert final.load() and len(final) == len(sets[final.generation.removeprefix("gen-")])
+
+
+@pytest.mark.slow
+def test_a_reader_process_keeps_answering_while_another_process_adds_and_removes_articles(
+    pipeline: Pipeline, ingest_paths: IngestPaths, pipeline_on: PipelineOn, tmp_path: Path
+) -> None:
+    """The page is one process, `newsdesk ingest` another. Chroma's embedded client keeps its vector index in
+    memory, so the reader's dense search does not see the other process's changes until the store is reopened;
+    counts and BM25 (rebuilt when the store's generation moves) see them at once. The reader must never fail
+    or show a deleted chunk meanwhile, and it answers about the new articles through BM25.
+    If the dense assertion below fails, Chroma now refreshes readers: update docs/reliability.md."""
+    news = tmp_path / "news"
+    news.mkdir()
+    gone = "Pier closes for winter\n\nThe Jarrow pier closed for the winter on Friday after storms cracked its deck.\n"
+    (news / "pier.txt").write_text(gone, "utf-8")
+    ingest_paths(BUNDLED_CORPUS, news)
+    assert pipeline.answer("Why did the Jarrow pier close?").citations[0].article_id == "pier.txt"  # reader warm
+    (news / "pier.txt").unlink()
+    write_towns(news, [8] * 2)
+
+    run = newsdesk("ingest", "--quiet", "--prune", str(news), cwd=tmp_path)  # adds two articles, removes one
+    assert run.returncode == 0, run.stderr
+    assert "added 2 · updated 0 · unchanged 0 · removed 1" in run.stdout
+
+    assert pipeline.store.counts()[0] == 3
+    answer = pipeline.answer(TOWN_QUESTIONS[1])
+    assert not answer.refused and answer.citations[0].article_id == "01-brenford.txt"
+    for question in ("Why did the Jarrow pier close?", SEED_QUESTION, TOWN_QUESTIONS[0]):
+        for passage in pipeline.answer(question).passages:
+            assert passage.chunk.article_id in {"01-brenford.txt", "00-aldport.txt", *pipeline.store.article_paths()}
+            assert passage.chunk.text and passage.chunk.article_id != "pier.txt"
+
+    [new_chunk] = [c for c in pipeline.store.iter_chunks() if c.article_id == "01-brenford.txt"][:1]
+    vector = pipeline.embedder.embed_documents([f"{new_chunk.title}\n{new_chunk.text}"])[0]
+    assert new_chunk.id not in {p.chunk.id for p in pipeline.store.query(vector, 3)}, (
+        "Chroma now shows other processes' vectors to an open reader: update docs/reliability.md"
+    )
+    forget_chroma_clients()
+    reopened = pipeline_on(pipeline.settings.data_dir)
+    assert new_chunk.id in {p.chunk.id for p in reopened.store.query(vector, 3)}
