@@ -16,13 +16,16 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from pydantic import SecretStr
 
+from rag.cli import main
 from rag.pipeline import Pipeline
 from rag.prompts import ANSWER_SYSTEM
 from rag.records import REFUSAL
@@ -183,3 +186,30 @@ def test_the_key_never_appears_in_output_logs_or_files(tmp_path: Path, stub: Ope
     assert stub.chat_requests and all(r.headers["authorization"] == f"Bearer {FAKE_KEY}" for r in stub.chat_requests)
     assert list((tmp_path / "report").glob("report.*")), "eval wrote no report to search"
     assert _leaks(tmp_path) == []  # report, store, BM25 index, anything written under the test's folder
+
+
+# --- exposure --------------------------------------------------------------------------------------------
+def test_the_page_binds_loopback_by_default_and_warns_before_exposing_it(
+    bundled_store: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("NEWSDESK_DATA_DIR", str(bundled_store))
+    launched: list[list[str]] = []
+
+    def execv(path: str, argv: list[str]) -> None:  # stands in for Streamlit taking over the process
+        launched.append(argv)
+        raise SystemExit(0)
+
+    monkeypatch.setattr(os, "execv", execv)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = str(probe.getsockname()[1])
+
+    for extra in ([], ["--host", "0.0.0.0"]):
+        with pytest.raises(SystemExit):
+            main(["chat", "--port", port, *extra])
+    local, exposed = launched
+    assert local[local.index("--server.address") + 1] == "127.0.0.1"
+    assert exposed[exposed.index("--server.address") + 1] == "0.0.0.0"
+    err = capsys.readouterr().err
+    assert err.count("warning: the page has no login") == 1  # only for the exposed one
+    assert "Put it behind an authenticating proxy." in err
