@@ -16,12 +16,13 @@ import platform
 import subprocess
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 from eval.questions import load_questions
 from eval.report import summary_text, write_reports
-from eval.runner import run_eval
+from eval.runner import EvalRun, SystemResult, run_eval
 from rag.errors import InputError, NewsdeskError
 from rag.settings import Settings
 
@@ -38,6 +39,12 @@ NOTES = (
     "answer is correct when the normalised correct option occurs in it (eval/README.md).",
     "Questions were written for their week (\"this week\"); the retrieval ranking for Recall/MRR gets the "
     "`asked_on` date too when `Pipeline.retrieve` accepts it.",
+)
+
+
+TEXT_NOTE = (
+    "Answers and quotes are shown as references (article id and character offsets), not text: the RealTime QA "
+    "articles may not be redistributed. `make bench-eval` writes the full report beside its store."
 )
 
 
@@ -87,9 +94,34 @@ def run_variant(variant: str, data: Path, store_root: Path, out_root: Path, limi
               "questions": _relative(questions_file), "corpus": _relative(corpus), "store": _relative(store_dir),
               "limit": limit, "machine": machine(), "git_commit": git_commit(), "notes": list(NOTES)},
     )
-    write_reports(run, report_dir)
-    print(f"\n== {run.meta['title']} ==\n{summary_text(run)}\nreport: {_relative(report_dir)}/report.md")
+    write_reports(run, store_dir / "report")  # the full report, article text included, stays local
+    write_reports(without_article_text(run), report_dir)
+    print(
+        f"\n== {run.meta['title']} ==\n{summary_text(run)}\nreport: {_relative(report_dir)}/report.md "
+        f"(with article text: {_relative(store_dir / 'report')}/report.md)"
+    )
     return report_dir
+
+
+def without_article_text(run: EvalRun) -> EvalRun:
+    """The run as it may be committed: RealTime QA's article texts are not to be redistributed, so answers and
+    quotes become references (cited article and offsets); scores and summaries are those of the full run."""
+
+    def scrub(result: SystemResult) -> SystemResult:
+        rows = [
+            replace(
+                row,
+                answer=row.answer if row.refused or row.error else f"({len(row.answer)} characters of article text)",
+                citations=[{k: v for k, v in c.items() if k != "quote"} for c in row.citations],
+            )
+            for row in result.rows
+        ]
+        scrubbed = SystemResult(result.name, result.description, rows)
+        scrubbed.summary = result.summary
+        return scrubbed
+
+    meta = {**run.meta, "notes": [*run.meta.get("notes", []), TEXT_NOTE]}
+    return EvalRun(meta, scrub(run.ours), scrub(run.baseline) if run.baseline else None)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
