@@ -176,13 +176,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", type=Path, default=default_data_dir(), help="RealTime QA folder")
     parser.add_argument("--articles", type=int, default=60, help="sample size for the ingest benchmark")
+    parser.add_argument("--corpus", type=Path, help="ingest this JSONL whole instead of a sample of articles.jsonl")
     parser.add_argument("--store", type=Path, help="existing data dir for latency/RSS (default: the sample's)")
     parser.add_argument("--questions", type=int, default=100, help="questions for the latency benchmark")
     parser.add_argument("--no-save", action="store_true", help="print only")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="newsdesk-bench-") as tmp:
-        sample = _sample(args.data / "articles.jsonl", args.articles, Path(tmp))
+        sample = args.corpus or _sample(args.data / "articles.jsonl", args.articles, Path(tmp))
         ingest = bench_ingest(sample, Path(tmp) / "data")
         store_dir = args.store or Path(tmp) / "data"
         queries = bench_queries(build_pipeline(Settings(data_dir=store_dir)), _questions(args.data, args.questions))
@@ -192,7 +193,8 @@ def main() -> None:
         "machine": platform.machine(),
         "python": platform.python_version(),
         "commit": git_commit(),
-        "latency_store": ("full corpus" if args.store else f"{args.articles}-article sample")
+        "ingest_corpus": args.corpus.name if args.corpus else f"first {args.articles} articles of articles.jsonl",
+        "latency_store": ("full corpus" if args.store else "the ingested sample")
         + (" via Chroma server" if os.environ.get("NEWSDESK_CHROMA_URL") else ""),
         "ingest": ingest,
         "queries": queries,
@@ -204,12 +206,12 @@ def main() -> None:
         out.mkdir(parents=True, exist_ok=True)
         stem = f"speed-{str(result['date'])[:10]}"
         (out / f"{stem}.json").write_text(json.dumps(result, indent=2) + "\n", "utf-8")
+        command = "python -m eval.bench" + (f" --corpus {args.corpus.name}" if args.corpus else "")
+        command += " --store <full store>" if args.store else ""
         header = (
             f"# Speed benchmark {result['date']}\n\n{result['cores']} cores, {result['machine']}, "
-            f"Python {result['python']}, commit {result['commit']}; latency measured on the "
-            f"{result['latency_store']}. Command: `python -m eval.bench"
-            + (" --store <full store>" if args.store else "")
-            + "`.\n\n"
+            f"Python {result['python']}, commit {result['commit']}. Ingest over {result['ingest_corpus']}; "
+            f"latency over the {result['latency_store']}. Command: `{command}`.\n\n"
         )
         (out / f"{stem}.md").write_text(header + table + "\n", "utf-8")
         print(f"saved docs/benchmarks/{stem}.md")
