@@ -125,6 +125,11 @@ class MiniLMEmbedder(Embeddings):
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         return self.embed_array(texts).tolist()
 
+    def clear_cache(self) -> None:
+        """Forget cached query vectors."""
+        with self._lock:
+            self._cache.clear()
+
     def embed_query(self, text: str) -> list[float]:
         with self._lock:
             hit = self._cache.get(text)
