@@ -15,7 +15,7 @@ from rag.errors import EmptyIndexError, LLMError
 from rag.extractive import ExtractiveAnswerer
 from rag.lexical import LexicalIndex
 from rag.questions import History, standalone_question, validate_question
-from rag.records import REFUSAL, Answer, Passage, SentenceCheck
+from rag.records import REFUSAL, Answer, Citation, Passage, SentenceCheck
 from rag.retrieve import HybridRetriever, NewsdeskRetriever
 from rag.settings import Settings
 from rag.store import Filters, Store
@@ -205,24 +205,26 @@ class Pipeline:
         started: float,
     ) -> Answer:
         from rag.markers import repair_markers
-        from rag.verify import apply_policy, verify
+        from rag.verify import apply_policy, cite_unmarked, span_citations, verify
 
-        fitted = self.generative.context(passages)  # what the model saw: a prefix of passages
-        if fitted.note:
-            warnings.append(fitted.note)
-        text = repair_markers(raw, len(fitted.passages)).strip()
+        context = self.generative.context(passages)
+        fitted = list(context.passages)  # what the model saw: a prefix of passages
+        if context.note:
+            warnings.append(context.note)
+        text = repair_markers(raw, len(fitted)).strip()
         checks: tuple[SentenceCheck, ...] = ()
         if text and not _is_refusal(text) and self.settings.verify != "off":
             t0 = time.perf_counter()
-            checks = verify(text, fitted.passages, self.embedder)
+            checks = verify(text, fitted, self.embedder)
             text, checks = apply_policy(text, checks, self.settings.verify)
+            text = cite_unmarked(text, checks)
             timings["verify"] = _ms(t0)
         refused = not text or _is_refusal(text)
         timings["total"] = _ms(started)
         return Answer(
             question=question,
             text=REFUSAL if refused else text,
-            citations=() if refused else cite_markers(text, list(fitted.passages)),
+            citations=() if refused else _merge_citations(span_citations(checks, fitted), cite_markers(text, fitted)),
             passages=tuple(passages),
             refused=refused,
             mode="generative",
@@ -231,6 +233,13 @@ class Pipeline:
             checks=() if refused else checks,
             standalone_question=standalone,
         )
+
+
+def _merge_citations(from_spans: list[Citation], from_markers: tuple[Citation, ...]) -> tuple[Citation, ...]:
+    """The verifier's supporting spans, plus a best-matching sentence for any marker no span covers."""
+    covered = {c.n for c in from_spans}
+    unique = {(c.n, c.start, c.end): c for c in [*from_spans, *(c for c in from_markers if c.n not in covered)]}
+    return tuple(sorted(unique.values(), key=lambda c: (c.n, c.start)))
 
 
 def _is_refusal(text: str) -> bool:

@@ -55,7 +55,7 @@ from rag.claims import (
     vocabulary,
     word_keys,
 )
-from rag.records import REFUSAL, Passage, SentenceCheck
+from rag.records import REFUSAL, Citation, Passage, SentenceCheck
 
 DENSE_WEIGHT = 0.6
 LEXICAL_WEIGHT = 0.4
@@ -108,8 +108,9 @@ class _Sentence:
     evidence: Evidence
 
 
-def verify(answer_text: str, passages: Sequence[Passage], embedder: Embeddings,
-           thresholds: Thresholds = DEFAULT_THRESHOLDS) -> tuple[SentenceCheck, ...]:
+def verify(
+    answer_text: str, passages: Sequence[Passage], embedder: Embeddings, thresholds: Thresholds = DEFAULT_THRESHOLDS
+) -> tuple[SentenceCheck, ...]:
     """One ``SentenceCheck`` per checked sentence of ``answer_text``, in order (see the module docstring).
 
     Args:
@@ -139,8 +140,12 @@ def verify(answer_text: str, passages: Sequence[Passage], embedder: Embeddings,
         candidates = [x for i in cited for x in sources[i]]
         query = vectors[sentence]
         singles = sorted(
-            ((score(parts, x.evidence, float(query @ vectors[x.text]), pool_words, pool_numbers), x)
-             for x in candidates), key=lambda pair: -pair[0])
+            (
+                (score(parts, x.evidence, float(query @ vectors[x.text]), pool_words, pool_numbers), x)
+                for x in candidates
+            ),
+            key=lambda pair: -pair[0],
+        )
         best: tuple[float, tuple[_Sentence, ...]] = (singles[0][0], (singles[0][1],)) if singles else (0.0, ())
         for (_, a), (_, b) in itertools.combinations(singles[:PAIR_POOL], 2):
             joint = vectors[a.text] + vectors[b.text]
@@ -152,8 +157,9 @@ def verify(answer_text: str, passages: Sequence[Passage], embedder: Embeddings,
     return tuple(checks)
 
 
-def score(parts: Claim, evidence: Evidence, cosine: float, pool_words: set[str], pool_numbers: set[str],
-          pair: bool = False) -> float:
+def score(
+    parts: Claim, evidence: Evidence, cosine: float, pool_words: set[str], pool_numbers: set[str], pair: bool = False
+) -> float:
     """The support score of one candidate for a sentence (formula: see the module docstring).
 
     >>> from rag.claims import claim
@@ -199,8 +205,7 @@ def locate(text: str, checks: Sequence[SentenceCheck]) -> list[tuple[int, int, S
     return found
 
 
-def apply_policy(text: str, checks: Sequence[SentenceCheck],
-                 mode: PolicyMode) -> tuple[str, tuple[SentenceCheck, ...]]:
+def apply_policy(text: str, checks: Sequence[SentenceCheck], mode: PolicyMode) -> tuple[str, tuple[SentenceCheck, ...]]:
     """The answer text and checks to show under ``NEWSDESK_VERIFY=mode``.
 
     ``off``: the text unchanged and no checks. ``flag``: both unchanged (the edges mark what is not
@@ -241,8 +246,9 @@ def _sentences(passage: Passage, index: int) -> list[_Sentence]:
     return [_Sentence(index, lo, hi, text[lo:hi], Evidence.of(text[lo:hi])) for lo, hi in bounds]
 
 
-def _check(sentence: str, members: tuple[_Sentence, ...], value: float, passages: Sequence[Passage],
-           thresholds: Thresholds) -> SentenceCheck:
+def _check(
+    sentence: str, members: tuple[_Sentence, ...], value: float, passages: Sequence[Passage], thresholds: Thresholds
+) -> SentenceCheck:
     label = verdict(value, thresholds)
     if not members or label == "unsupported":
         return SentenceCheck(sentence, "unsupported", round(value, 4))
@@ -254,11 +260,60 @@ def _check(sentence: str, members: tuple[_Sentence, ...], value: float, passages
         index, start, end = members[0].passage, members[0].start, members[0].end
     cited = citation(index + 1, passages[index], start, end)
     return SentenceCheck(
-        sentence=sentence, verdict=label, score=round(value, 4), citation=cited.n,
-        article_id=cited.article_id, span=cited.quote, start=cited.start, end=cited.end,
+        sentence=sentence,
+        verdict=label,
+        score=round(value, 4),
+        citation=cited.n,
+        article_id=cited.article_id,
+        span=cited.quote,
+        start=cited.start,
+        end=cited.end,
     )
 
 
 def _normalised(vectors: list[list[float]]) -> np.ndarray:
     array = np.asarray(vectors, dtype=np.float32)
     return array / np.maximum(np.linalg.norm(array, axis=1, keepdims=True), 1e-12)
+
+
+def cite_unmarked(text: str, checks: Sequence[SentenceCheck]) -> str:
+    """``text`` with a ``[n]`` added after each supported or weak sentence that carries no marker, ``n`` being
+    the passage that holds its supporting span: the verifier's span becomes the sentence's citation.
+
+    >>> check = SentenceCheck("Cats purr.", "supported", 0.9, citation=2)
+    >>> cite_unmarked("Cats purr. Dogs bark [1].", (check, SentenceCheck("Dogs bark.", "supported", 0.9, 1)))
+    'Cats purr. [2] Dogs bark [1].'
+    """
+    pieces: list[str] = []
+    cursor = 0
+    for lo, hi, check in locate(text, checks):
+        if check is None or check.citation is None or check.verdict == "unsupported":
+            continue
+        if MARKER.search(text[lo:hi]):
+            continue
+        pieces.append(text[cursor:hi] + f" [{check.citation}]")
+        cursor = hi
+    return "".join(pieces) + text[cursor:]
+
+
+def span_citations(checks: Sequence[SentenceCheck], passages: Sequence[Passage]) -> list[Citation]:
+    """The supporting span of every supported or weak sentence, as a citation of its passage."""
+    found = []
+    for check in checks:
+        if check.citation is None or check.verdict == "unsupported" or not 1 <= check.citation <= len(passages):
+            continue
+        chunk = passages[check.citation - 1].chunk
+        found.append(
+            Citation(
+                n=check.citation,
+                article_id=check.article_id,
+                title=chunk.title,
+                url=chunk.url,
+                published_at=chunk.published_at,
+                quote=check.span,
+                start=check.start,
+                end=check.end,
+                source=chunk.source,
+            )
+        )
+    return found

@@ -122,6 +122,21 @@ def test_drop_removes_the_invented_sentence_and_its_citation(
     assert FAITHFUL_SOURCE in answer.citations[0].quote
 
 
+def test_a_supported_sentence_without_a_marker_is_cited_with_the_span_it_rests_on(
+    make_pipeline: Any, stub: OpenAIStub
+) -> None:
+    answer = ask(make_pipeline, stub, "flag", f"{FAITHFUL}.")
+
+    good, _ = markers(list(answer.passages))
+    assert answer.text == f"{FAITHFUL}. [{good}]"
+    [check] = answer.checks
+    assert check.verdict == "supported" and check.citation == good
+    [cited] = answer.citations
+    assert (cited.n, cited.quote, cited.start, cited.end) == (good, check.span, check.start, check.end)
+    article = BUNDLED_CORPUS.joinpath(cited.article_id).read_text("utf-8")
+    assert article[cited.start : cited.end] == cited.quote
+
+
 def test_off_checks_nothing(make_pipeline: Any, stub: OpenAIStub, answer_text: str) -> None:
     answer = ask(make_pipeline, stub, "off", answer_text)
 
