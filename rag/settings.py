@@ -24,7 +24,7 @@ class Settings(BaseSettings):
     chunk_overlap: int = Field(default=40, ge=0, le=120, description="Tokens shared by neighbouring chunks.")
 
     k: int = Field(default=5, ge=1, le=50, description="Passages handed to the answerer.")
-    fetch_factor: int = Field(default=4, ge=1, le=20, description="Each retriever fetches k x this before fusion.")
+    fetch_factor: int = Field(default=8, ge=1, le=20, description="Each retriever fetches k x this before fusion.")
     rrf_k: int = Field(default=60, ge=1, description="Reciprocal-rank-fusion constant.")
 
     answer_mode: Literal["auto", "extractive", "generative"] = "auto"
