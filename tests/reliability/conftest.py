@@ -70,6 +70,8 @@ class Newsdesk:
     def wait(self, timeout: float = 300.0) -> Run:
         deadline = time.monotonic() + timeout
         status, peak_kb = None, 0
+        if self.process.returncode is not None:  # kill_when's poll() already reaped it
+            status = _status_of(self.process.returncode)
         while status is None:
             # VmHWM belongs to the program's own memory map, made at exec. wait4's ru_maxrss would also count
             # the pages the child shared with this (large) pytest process between fork and exec.
@@ -91,6 +93,11 @@ class Newsdesk:
             handle.close()
             Path(handle.name).unlink()
         return Run(self.process.returncode, texts[0], texts[1], seconds, peak_kb / 1024)
+
+
+def _status_of(returncode: int) -> int:
+    """A wait status for a return code Popen already collected (negative: killed by that signal)."""
+    return -returncode if returncode < 0 else returncode << 8
 
 
 def _vm_hwm_kb(pid: int) -> int:

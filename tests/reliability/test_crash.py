@@ -44,6 +44,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 CHUNKING = {"chunk_tokens": 32, "chunk_overlap": 0}
 CHUNK_ENV = {"NEWSDESK_CHUNK_TOKENS": "32", "NEWSDESK_CHUNK_OVERLAP": "0"}
 SENTENCES = [42] * 7 + [6] * 5
+ATTEMPTS = 8
 _SEGMENT = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
 
@@ -176,13 +177,19 @@ def _state_after_kill(pipeline_on: PipelineOn, data_dir: Path) -> tuple[int, int
 def test_an_ingest_killed_anywhere_and_run_again_equals_a_clean_ingest(
     point: str, clean: Clean, pipeline_on: PipelineOn, tmp_path: Path, record_property: Callable[..., None]
 ) -> None:
-    data_dir = tmp_path / "killed"
-    probe = Probe(data_dir)
-    env = {"NEWSDESK_DATA_DIR": str(data_dir), **CHUNK_ENV}
-    ingest = Newsdesk(["ingest", "--quiet", str(clean.folder)], tmp_path, env)
-    killed = ingest.kill_when(KILL_POINTS[point](probe))
-    run = ingest.wait()
-    assert killed and run.returncode == -signal.SIGKILL, f"the ingest ended before the kill point: {run.stderr}"
+    # The later kill points are windows of milliseconds on a quiet machine; when the watcher misses one (the
+    # ingest finishes first), that says nothing about the product, so the run is repeated in a new data dir.
+    for attempt in range(ATTEMPTS):
+        data_dir = tmp_path / f"killed-{attempt}"
+        probe = Probe(data_dir)
+        env = {"NEWSDESK_DATA_DIR": str(data_dir), **CHUNK_ENV}
+        ingest = Newsdesk(["ingest", "--quiet", str(clean.folder)], tmp_path, env)
+        killed = ingest.kill_when(KILL_POINTS[point](probe))
+        run = ingest.wait()
+        if killed and run.returncode == -signal.SIGKILL:
+            break
+    else:
+        pytest.fail(f"the ingest ended before the kill point {ATTEMPTS} times: {run.stderr}")
 
     articles, chunks, orphans = _state_after_kill(pipeline_on, data_dir)
     record_property("state_after_kill", f"{articles} articles, {chunks} chunks, {orphans} orphans")
