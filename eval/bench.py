@@ -176,7 +176,7 @@ def _table(result: dict[str, Any]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", type=Path, default=default_data_dir(), help="RealTime QA folder")
-    parser.add_argument("--articles", type=int, default=60, help="sample size for the ingest benchmark")
+    parser.add_argument("--articles", type=int, default=150, help="sample size for the ingest benchmark")
     parser.add_argument("--corpus", type=Path, help="ingest this JSONL whole instead of a sample of articles.jsonl")
     parser.add_argument("--store", type=Path, help="existing data dir for latency/RSS (default: the sample's)")
     parser.add_argument("--questions", type=int, default=100, help="questions timed (after 20 warm-up ones)")
