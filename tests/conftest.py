@@ -150,3 +150,17 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     if report.skipped and required and os.environ.get("NEWSDESK_TEST_REQUIRE_ALL"):
         report.outcome = "failed"
         report.longrepr = f"required in CI but skipped: {report.longrepr}"
+
+
+@pytest.fixture(scope="module")
+def bundled_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data dir holding the ingested bundled corpus, shared by a module's tests, which only read it."""
+    from rag.pipeline import BUNDLED_CORPUS
+    from rag.store import forget_clients
+
+    data_dir = tmp_path_factory.mktemp("bundled") / "data"
+    pipeline = build_pipeline(Settings(data_dir=data_dir))
+    report = Indexer(pipeline.settings, pipeline.embedder, pipeline.store, pipeline.lexical).run([BUNDLED_CORPUS])
+    assert report.exit_code == 0, report.as_dict()
+    forget_clients()  # the tests open the store afresh
+    return data_dir

@@ -12,8 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from ingest.indexer import Indexer
-from rag.pipeline import BUNDLED_CORPUS, build_pipeline
+from rag.pipeline import build_pipeline
 from rag.records import REFUSAL
 from rag.settings import Settings
 from rag.store import forget_clients
@@ -41,17 +40,6 @@ SCRIPT = {
                     "The BBC noted the story's significance for ongoing U.S.-China technology competition", ""),
     "bundled-u01": ("", "", ""),  # the model refuses: nothing to check
 }
-
-
-@pytest.fixture(scope="module")
-def bundled_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A data dir holding the ingested bundled corpus."""
-    data_dir = tmp_path_factory.mktemp("eval-verify") / "data"
-    pipeline = build_pipeline(Settings(data_dir=data_dir))
-    report = Indexer(pipeline.settings, pipeline.embedder, pipeline.store, pipeline.lexical).run([BUNDLED_CORPUS])
-    assert report.exit_code == 0, report.as_dict()
-    forget_clients()
-    return data_dir
 
 
 def test_eval_reports_the_injected_unsupported_sentences(bundled_store: Path, tmp_path: Path) -> None:

@@ -15,12 +15,10 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
-from ingest.indexer import Indexer
 from rag.embedder import MiniLMEmbedder
 from rag.pipeline import BUNDLED_CORPUS, Pipeline, build_pipeline
 from rag.records import REFUSAL, Answer, Passage
 from rag.settings import Settings
-from rag.store import forget_clients
 from tests.servers.openai_stub import MODEL, OpenAIStub, Scenario, running_stub
 
 pytestmark = pytest.mark.integration
@@ -32,17 +30,6 @@ FAITHFUL = ("Anthropic is lobbying the Trump White House to ease export controls
 INVENTED = "Anthropic paid a $40 million fine to the Commerce Department"
 SECOND_INVENTION = "The Commerce Department lifted the ban on Claude in March 2021"
 FAITHFUL_SOURCE = "is actively lobbying the Trump White House"  # where FAITHFUL comes from in the article
-
-
-@pytest.fixture(scope="module")
-def bundled_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A data dir holding the ingested bundled corpus; tests only read it."""
-    data_dir = tmp_path_factory.mktemp("verify-e2e") / "data"
-    pipeline = build_pipeline(Settings(data_dir=data_dir))
-    report = Indexer(pipeline.settings, pipeline.embedder, pipeline.store, pipeline.lexical).run([BUNDLED_CORPUS])
-    assert report.exit_code == 0, report.as_dict()
-    forget_clients()  # the tests open the store afresh
-    return data_dir
 
 
 @pytest.fixture
