@@ -74,6 +74,7 @@ def bench_ingest(sample: Path, data_dir: Path) -> dict[str, Any]:
     # Always an embedded store in a temporary folder: the sample must never land in a real (server) collection.
     pipeline = build_pipeline(Settings(data_dir=data_dir, chroma_url=None))
     indexer = Indexer(pipeline.settings, pipeline.embedder, pipeline.store, pipeline.lexical)
+    pipeline.status()  # load Chroma before timing, as the embedder's model is loaded before its timing
     first = indexer.run([sample])
     again = indexer.run([sample])
 
