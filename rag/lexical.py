@@ -130,6 +130,12 @@ class LexicalIndex:
     def __len__(self) -> int:
         return len(self.ids)
 
+    def sources(self) -> list[str]:
+        """Every source name among the indexed chunks, sorted (the page's filter choices)."""
+        with self._lock:
+            names = self._sources
+        return sorted({str(name) for name in names if name})
+
     def search(self, query: str, n: int, filters: Filters = Filters()) -> list[tuple[str, float]]:
         """Best ``n`` (chunk id, BM25 score) pairs with a positive score, best first."""
         with self._lock:

@@ -18,8 +18,11 @@ MAX_K = 20
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def known_sources(data_key: str, generation: str, _pipeline: Pipeline) -> list[str]:
-    """Every source name in the store; recomputed only when an ingest moves the store's generation."""
-    return sorted({chunk.source for chunk in _pipeline.store.iter_chunks() if chunk.source})
+    """Every source name in the store; recomputed only when an ingest moves the store's generation.
+
+    Read from the BM25 index, which holds each chunk's source in memory already: no pass over the store.
+    """
+    return _pipeline.fresh_lexical().sources()
 
 
 def sidebar(pipeline: Pipeline, status: Status) -> tuple[int, Filters]:

@@ -125,3 +125,11 @@ def test_a_missing_or_damaged_index_loads_as_absent(index: LexicalIndex, tmp_pat
             if path != meta:
                 path.unlink()
     assert LexicalIndex(folder).load() is False
+
+
+def test_sources_lists_each_indexed_source_once_sorted(index: LexicalIndex, tmp_path: Path) -> None:
+    assert index.sources() == sorted({c.source for c in CHUNKS})
+    assert index.sources().count("Example Wire") == 1
+    empty = LexicalIndex(tmp_path / "empty")
+    empty.build([], "g0")
+    assert empty.sources() == []
