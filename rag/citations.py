@@ -41,12 +41,12 @@ def best_sentence(claim: str, passage: Passage) -> tuple[int, int]:
     (11, 28)
     """
     spans = passage_sentences(passage) or [(0, len(passage.chunk.text))]
-    wanted = set(_stems(claim))
+    wanted = set(content_stems(claim))
     if not wanted:
         return spans[0]
 
     def overlap(span: tuple[int, int]) -> float:
-        words = set(_stems(passage.chunk.text[span[0] : span[1]]))
+        words = set(content_stems(passage.chunk.text[span[0] : span[1]]))
         return len(wanted & words) / (len(wanted) ** 0.5 * max(len(words), 1) ** 0.5)
 
     return max(spans, key=overlap)
@@ -68,6 +68,11 @@ def cite_markers(text: str, passages: list[Passage]) -> tuple[Citation, ...]:
     return tuple(sorted(seen.values(), key=lambda c: c.n))
 
 
-def _stems(text: str) -> list[str]:
+def content_stems(text: str) -> list[str]:
+    """Content words of ``text`` with plurals folded, as every overlap score here compares them.
+
+    >>> content_stems("The dogs barked at cats")
+    ['dog', 'barked', 'cat']
+    """
     # Crude suffix folding is enough to match "barks"/"bark"; a real stemmer would be one more dependency.
     return [t[:-1] if t.endswith("s") and len(t) > 3 else t for t in tokenize(text)]

@@ -12,7 +12,7 @@ import itertools
 import re
 from dataclasses import dataclass
 
-from rag.citations import MARKER, _stems
+from rag.citations import MARKER, content_stems
 from rag.lexical import STOPWORDS
 from rag.records import REFUSAL
 from rag.sentences import sentence_spans
@@ -127,7 +127,7 @@ def content_keys(text: str) -> set[str]:
     >>> sorted(content_keys("The company dispatched 3 teams to Washington."))
     ['compa', 'dispa', 'team', 'washi']
     """
-    return {key(w) for w in _stems(_undot(text)) if not w.isdigit() and w not in FUNCTION_WORDS}
+    return {key(w) for w in content_stems(_undot(text)) if not w.isdigit() and w not in FUNCTION_WORDS}
 
 
 def numbers(text: str) -> set[str]:

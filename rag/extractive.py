@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from rag.answer_types import answer_type, could_answer, names_something_new
-from rag.citations import _stems, citation, passage_sentences
+from rag.citations import citation, content_stems, passage_sentences
 from rag.embedder import MiniLMEmbedder
 from rag.records import Citation, Passage
 
@@ -62,8 +62,8 @@ def lexical_overlap(question: str, sentence: str) -> float:
     >>> lexical_overlap("Which company lobbies the White House?", "The company lobbied the White House.")
     0.75
     """
-    wanted = set(_stems(question))
-    return len(wanted & set(_stems(sentence))) / len(wanted) if wanted else 0.0
+    wanted = set(content_stems(question))
+    return len(wanted & set(content_stems(sentence))) / len(wanted) if wanted else 0.0
 
 
 def candidates(passages: list[Passage]) -> list[Candidate]:

@@ -167,14 +167,8 @@ class Store:
     def iter_chunks(self) -> Iterator[Chunk]:
         """Every chunk, page by page (the BM25 index is rebuilt from this)."""
         self._open(create=False)
-        offset = 0
-        while True:
-            page = self._chunks.get(include=["documents", "metadatas"], limit=_PAGE, offset=offset)
-            if not page["ids"]:
-                return
-            for cid, doc, meta in zip(page["ids"], page["documents"], page["metadatas"], strict=True):
-                yield chroma.to_chunk(cid, doc, meta)
-            offset += len(page["ids"])
+        for cid, doc, meta in _scan(self._chunks, ["documents", "metadatas"]):
+            yield chroma.to_chunk(cid, doc, meta)
 
     def get_article(self, article_id: str) -> Article | None:
         self._open(create=False)
@@ -186,31 +180,16 @@ class Store:
     def article_states(self, ids: Sequence[str]) -> dict[str, tuple[str, str]]:
         """For stored ids among ``ids``: (content_hash, fingerprint they were indexed with)."""
         self._open(create=False)
-        states: dict[str, tuple[str, str]] = {}
-        for lo in range(0, len(ids), _PAGE):
-            result = self._articles.get(ids=list(ids[lo : lo + _PAGE]), include=["metadatas"])
-            for aid, meta in zip(result["ids"], result["metadatas"], strict=True):
-                states[aid] = (str(meta.get("content_hash", "")), str(meta.get("indexed_with", "")))
-        return states
+        return {
+            aid: (str(meta.get("content_hash", "")), str(meta.get("indexed_with", "")))
+            for aid, _, meta in _by_ids(self._articles, ids, ["metadatas"])
+        }
 
     def article_paths(self, ids: Sequence[str] | None = None) -> dict[str, str]:
         """Every stored article id (or those among ``ids``) with the file it was last read from."""
         self._open(create=False)
-        paths: dict[str, str] = {}
-        if ids is not None:
-            for lo in range(0, len(ids), _PAGE):
-                result = self._articles.get(ids=list(ids[lo : lo + _PAGE]), include=["metadatas"])
-                for aid, meta in zip(result["ids"], result["metadatas"], strict=True):
-                    paths[aid] = str(meta.get("path", ""))
-            return paths
-        offset = 0
-        while True:
-            page = self._articles.get(include=["metadatas"], limit=_PAGE, offset=offset)
-            if not page["ids"]:
-                return paths
-            for aid, meta in zip(page["ids"], page["metadatas"], strict=True):
-                paths[aid] = str(meta.get("path", ""))
-            offset += len(page["ids"])
+        rows = _scan(self._articles, ["metadatas"]) if ids is None else _by_ids(self._articles, ids, ["metadatas"])
+        return {aid: str(meta.get("path", "")) for aid, _, meta in rows}
 
     def stale_articles(self) -> list[Article]:
         """Stored articles indexed with another embedder or chunking (left over by an interrupted rebuild)."""
@@ -334,3 +313,28 @@ class Store:
             return max(1, min(1000, int(chroma.client(self.settings).get_max_batch_size())))
         except Exception:
             return 500
+
+
+Row = tuple[str, Any, Any]  # (id, document or None, metadata)
+
+
+def _rows(result: dict[str, Any], include: list[str]) -> Iterator[Row]:
+    docs = result["documents"] if "documents" in include else [None] * len(result["ids"])
+    yield from zip(result["ids"], docs, result["metadatas"], strict=True)
+
+
+def _scan(collection: Any, include: list[str]) -> Iterator[Row]:
+    """Every record of ``collection``, fetched ``_PAGE`` at a time."""
+    offset = 0
+    while True:
+        page = collection.get(include=include, limit=_PAGE, offset=offset)
+        if not page["ids"]:
+            return
+        yield from _rows(page, include)
+        offset += len(page["ids"])
+
+
+def _by_ids(collection: Any, ids: Sequence[str], include: list[str]) -> Iterator[Row]:
+    """The stored records among ``ids``, asked for ``_PAGE`` ids at a time."""
+    for lo in range(0, len(ids), _PAGE):
+        yield from _rows(collection.get(ids=list(ids[lo : lo + _PAGE]), include=include), include)
