@@ -1,15 +1,20 @@
-"""Small pure helpers for article metadata: dates to ISO, titles from text."""
+"""Small pure helpers for article metadata: dates to ISO, titles from text or from the article's URL."""
 
 from __future__ import annotations
 
 import re
 from datetime import date, datetime
+from urllib.parse import urlsplit
 
 from rag.sentences import sentence_spans
 
 _SLASHED = re.compile(r"^(\d{4})[/.](\d{1,2})[/.](\d{1,2})")
 TITLE_MAX = 150
 SHORT_TITLE = 90  # a title cut from a long first sentence: long enough to recognise, short enough to scan
+# "CNN —", "Colombo, Sri Lanka (CNN) —", "Reuters --": a dateline opens the story, it is not its headline.
+_DATELINE = re.compile(r"^[^.!?—–]{0,60}(?:—|–|--)$")
+_SLUG_WORD = re.compile(r"[^\W_]+")
+_EXTENSION = re.compile(r"\.(?:html?|php|aspx?|jsp|cms)$", re.I)
 
 
 def parse_date(value: str) -> str:
@@ -44,8 +49,10 @@ def title_from_text(text: str, markdown: bool = False) -> str:
 
     >>> title_from_text("# Big news\\n\\nBody.", markdown=True), title_from_text("Short line\\nBody text.")
     ('Big news', 'Short line')
+    >>> title_from_text("London CNN —\\n\\nLiz Truss became prime minister on Tuesday.")
+    'Liz Truss became prime minister on Tuesday.'
     """
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    lines = [line.strip() for line in text.splitlines() if line.strip() and not _DATELINE.match(line.strip())]
     if not lines:
         return ""
     if markdown:
@@ -58,3 +65,51 @@ def title_from_text(text: str, markdown: bool = False) -> str:
     spans = sentence_spans(first)
     sentence = first[spans[0][0] : spans[0][1]] if spans else first
     return sentence if len(sentence) <= TITLE_MAX else sentence[:SHORT_TITLE].rsplit(" ", 1)[0].rstrip(",;:") + "…"
+
+
+def title_from_url(url: str) -> str:
+    """A headline from the URL's slug (``/2022/06/15/ford-recall/index.html`` → ``Ford recall``), or "".
+
+    Newsrooms write the slug from the headline, so for an article that came without a title it says more than
+    a scraped first line, which is often a dateline, an ad prompt or a newsletter plug. A slug needs at least
+    two words with letters, so ids, dates and page names (``index.html``) are skipped; the longest slug wins.
+
+    >>> title_from_url("https://www.cnn.com/2022/06/15/business/ford-recall/index.html")
+    'Ford recall'
+    >>> title_from_url("https://example.com/story/money/cars/2022/06/15/ford-recalls-2-9-m-vehicles/7633342001/")
+    'Ford recalls 2 9 m vehicles'
+    >>> title_from_url("https://example.com/news/12345"), title_from_url("not a url")
+    ('', '')
+    """
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return ""
+    if parts.scheme not in {"http", "https"}:
+        return ""
+    best: list[str] = []
+    for segment in parts.path.split("/"):
+        words = _SLUG_WORD.findall(_EXTENSION.sub("", segment))
+        if sum(1 for w in words if any(ch.isalpha() for ch in w)) >= 2 and len(words) >= len(best):
+            best = words
+    if not best:
+        return ""
+    title = " ".join(best)
+    return (title[0].upper() + title[1:])[:TITLE_MAX]
+
+
+def best_title(given: str, text: str, url: str = "", markdown: bool = False) -> str:
+    """The title an article is shown and indexed with: the one it came with, else its URL's slug, else its text's.
+
+    >>> best_title("", "1. How relevant is this ad to you?", "https://cnn.com/2022/08/02/taco-bell-pizza/index.html")
+    'Taco bell pizza'
+    >>> best_title("Given", "Body.", "https://cnn.com/a-b-c"), best_title("", "Short line\\nBody.", "")
+    ('Given', 'Short line')
+    """
+    if given:
+        return given
+    if markdown:
+        heading = title_from_text(text, markdown=True)
+        if heading and any(line.lstrip().startswith("#") for line in text.splitlines()):
+            return heading
+    return title_from_url(url) or title_from_text(text, markdown=markdown)

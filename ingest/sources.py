@@ -15,7 +15,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from ingest.html_page import parse_html
-from ingest.meta import parse_date, title_from_text
+from ingest.meta import best_title, parse_date
 from rag.records import Article
 
 TEXT_SUFFIXES = {".txt", ".md", ".markdown", ".html", ".htm", ".jsonl"}
@@ -158,8 +158,8 @@ def _article_from_text(text: str, path: Path, where: str, root: Path) -> Article
         text, meta = _split_front_matter(text)
     if not text.strip():
         return None
-    title = meta.get("title") or title_from_text(text, markdown=suffix in {".md", ".markdown"})
     url = meta.get("url", "")
+    title = best_title(meta.get("title", ""), text, url if _is_http(url) else "", markdown=suffix in {".md", ".markdown"})
     return Article(
         id=where,
         text=text,
@@ -251,7 +251,7 @@ def _article_from_json(line: str, path: Path, where: str) -> Article | Rejected:
     return Article(
         id=article_id,
         text=text,
-        title=_string(record.get("title")) or title_from_text(text),
+        title=best_title(_string(record.get("title")), text, url if _is_http(url) else ""),
         url=url if _is_http(url) else "",
         source=_string(record.get("source")) or _host(url) or path.stem,
         published_at=parse_date(_string(record.get("published_at") or record.get("date"))),

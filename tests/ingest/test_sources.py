@@ -181,6 +181,26 @@ def test_title_from_a_long_first_line_is_its_first_sentence_shortened() -> None:
     assert len(title_from_text("word " * 100)) <= 150
 
 
+def test_an_untitled_record_is_titled_from_its_url_slug_not_its_scraped_first_line(tmp_path: Path) -> None:
+    feed = tmp_path / "feed.jsonl"
+    records = [
+        {"url": "https://www.cnn.com/2022/06/15/business/ford-recall/index.html",
+         "text": "1. How relevant is this ad to you?\n\nVideo player was slow to load content"},
+        {"url": "https://news.example/world/2022/09/06/", "text": "London CNN —\n\nLiz Truss became prime minister."},
+        {"url": "https://news.example/a-given-slug", "title": "The given title", "text": "Body."},
+    ]
+    feed.write_text("\n".join(json.dumps(r) for r in records), "utf-8")
+    titles = [a.title for a in _articles(list(read_paths([feed]))).values()]
+    # A slug when there is one; else the first line that is not a dateline; a given title always wins.
+    assert titles == ["Ford recall", "Liz Truss became prime minister.", "The given title"]
+
+
+def test_a_dateline_is_never_a_title() -> None:
+    for dateline in ("CNN —", "Colombo, Sri Lanka (CNN) —", "Reuters --", "New York CNN Business –"):
+        assert title_from_text(f"{dateline}\n\nThe storm hit the coast on Monday.") == "The storm hit the coast on Monday."
+    assert title_from_text("Prices rose — again\nBody.") == "Prices rose — again"
+
+
 def test_estimate_counts_files_and_jsonl_lines(tiny_corpus: Path) -> None:
     assert estimate_articles([tiny_corpus]) == 6
     assert estimate_articles([tiny_corpus / "wire.jsonl", tiny_corpus / "missing.txt"]) == 3
