@@ -13,7 +13,7 @@ TITLE_MAX = 150
 SHORT_TITLE = 90  # a title cut from a long first sentence: long enough to recognise, short enough to scan
 # "CNN —", "Colombo, Sri Lanka (CNN) —", "Reuters --": a dateline opens the story, it is not its headline.
 _DATELINE = re.compile(r"^[^.!?—–]{0,60}(?:—|–|--)$")
-_SLUG_WORD = re.compile(r"[^\W_]+")
+_SLUG_SPLIT = re.compile(r"[-_+.,]+")
 _EXTENSION = re.compile(r"\.(?:html?|php|aspx?|jsp|cms)$", re.I)
 
 
@@ -72,13 +72,16 @@ def title_from_url(url: str) -> str:
 
     Newsrooms write the slug from the headline, so for an article that came without a title it says more than
     a scraped first line, which is often a dateline, an ad prompt or a newsletter plug. A slug needs at least
-    two words with letters, so ids, dates and page names (``index.html``) are skipped; the longest slug wins.
+    words (letters or digits, not both: ``c164ac93`` is an id) with a real word among them, so ids, dates and page
+    names (``index.html``) are skipped; the longest slug wins.
 
     >>> title_from_url("https://www.cnn.com/2022/06/15/business/ford-recall/index.html")
     'Ford recall'
     >>> title_from_url("https://example.com/story/money/cars/2022/06/15/ford-recalls-2-9-m-vehicles/7633342001/")
     'Ford recalls 2 9 m vehicles'
-    >>> title_from_url("https://example.com/news/12345"), title_from_url("not a url")
+    >>> title_from_url("https://cnn.com/2022/10/25/world/gallery/diwali-2022/index.html")
+    'Diwali 2022'
+    >>> title_from_url("https://example.com/news/12345/h_c164ac931cc8"), title_from_url("not a url")
     ('', '')
     """
     try:
@@ -89,8 +92,9 @@ def title_from_url(url: str) -> str:
         return ""
     best: list[str] = []
     for segment in parts.path.split("/"):
-        words = _SLUG_WORD.findall(_EXTENSION.sub("", segment))
-        if sum(1 for w in words if any(ch.isalpha() for ch in w)) >= 2 and len(words) >= len(best):
+        words = [w for w in _SLUG_SPLIT.split(_EXTENSION.sub("", segment)) if w]
+        sluglike = len(words) >= 2 and all(w.isalpha() or w.isdigit() for w in words)
+        if sluglike and any(len(w) >= 3 and w.isalpha() for w in words) and len(words) >= len(best):
             best = words
     if not best:
         return ""
