@@ -1,4 +1,8 @@
-"""BM25 over chunk texts (bm25s), persisted in the data dir and rebuilt from the store when it falls behind.
+"""BM25 over chunk texts and over article titles (bm25s), persisted in the data dir and rebuilt from the store
+when it falls behind.
+
+Titles get an index of their own because a headline is the article's own summary: matching it is stronger
+evidence than matching any one chunk, yet a chunk only carries its title once among ~200 tokens of body text.
 
 The store is the source of truth; this index is a derived cache tagged with the store's generation. When the
 generation or chunk count differs (another process ingested, or an ingest was killed), it is rebuilt from the
@@ -16,6 +20,7 @@ import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -46,25 +51,33 @@ class LexicalIndex:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
         self._lock = threading.Lock()
-        self._bm25: object | None = None
-        self.ids: list[str] = []
-        self._sources: np.ndarray = np.array([], dtype=object)
-        self._days: np.ndarray = np.array([], dtype=np.int64)
+        self._chunks = _Field.empty()
+        self._titles = _Field.empty()
         self.generation = ""
 
     def build(self, chunks: Iterable[Chunk], generation: str) -> None:
-        """Index ``chunks`` and save atomically (write a sibling folder, then swap it in)."""
+        """Index ``chunks`` and their articles' titles; save atomically (write a sibling folder, then swap it in)."""
         import bm25s
 
         ids, sources, days, corpus = [], [], [], []
+        articles: dict[str, tuple[str, str, int]] = {}  # article id → (title, source, day)
         for chunk in chunks:
             ids.append(chunk.id)
             sources.append(chunk.source)
             days.append(day_number(chunk.published_at))
             corpus.append(tokenize(indexed_text(chunk.title, chunk.text)) or ["\x00"])
+            articles.setdefault(chunk.article_id, (chunk.title, chunk.source, days[-1]))
         retriever = bm25s.BM25()
         if corpus:
             retriever.index(corpus, show_progress=False)
+        titles = bm25s.BM25()
+        if articles:
+            titles.index([tokenize(title) or ["\x00"] for title, _, _ in articles.values()], show_progress=False)
+        title_meta = {
+            "ids": list(articles),
+            "sources": [source for _, source, _ in articles.values()],
+            "days": [day for _, _, day in articles.values()],
+        }
         # Builders in other threads or processes (an ingest finishing, a reader catching up) share these names.
         with self._file_lock(exclusive=True):
             tmp = self.directory.with_name(self.directory.name + ".tmp")
@@ -72,8 +85,11 @@ class LexicalIndex:
             tmp.mkdir(parents=True, exist_ok=True)
             if corpus:
                 retriever.save(str(tmp), show_progress=False)
+                titles.save(str(tmp / "titles"), show_progress=False)
             (tmp / "newsdesk.json").write_text(
-                json.dumps({"generation": generation, "ids": ids, "sources": sources, "days": days}), "utf-8"
+                json.dumps({"generation": generation, "ids": ids, "sources": sources, "days": days,
+                            "titles": title_meta}),
+                "utf-8",
             )
             old = self.directory.with_name(self.directory.name + ".old")
             shutil.rmtree(old, ignore_errors=True)
@@ -82,26 +98,32 @@ class LexicalIndex:
             os.replace(tmp, self.directory)
             shutil.rmtree(old, ignore_errors=True)
         with self._lock:
-            self._install(retriever if corpus else None, ids, sources, days, generation)
+            self._install(
+                _Field(retriever, ids, sources, days) if corpus else _Field.empty(),
+                _Field(titles, **title_meta) if corpus else _Field.empty(),
+                generation,
+            )
 
     def load(self) -> bool:
-        """Read the saved index; False when there is none (or it is unreadable, which means: rebuild)."""
+        """Read the saved index; False when there is none (or it is unreadable or older, which means: rebuild)."""
         import bm25s
 
         meta_file = self.directory / "newsdesk.json"
         try:
             with self._file_lock(exclusive=False):  # never half of one build and half of the next
                 meta = json.loads(meta_file.read_text("utf-8"))
-                ids, sources, days, generation = meta["ids"], meta["sources"], meta["days"], meta["generation"]
-                if not len(ids) == len(sources) == len(days):
-                    return False
-                retriever = bm25s.BM25.load(str(self.directory), show_progress=False) if ids else None
-            if retriever is not None and retriever.scores.get("num_docs") != len(ids):
+                generation = meta["generation"]
+                chunks = _Field(None, meta["ids"], meta["sources"], meta["days"])
+                titles = _Field(None, **meta["titles"])
+                if chunks.ids:
+                    chunks.bm25 = bm25s.BM25.load(str(self.directory), show_progress=False)
+                    titles.bm25 = bm25s.BM25.load(str(self.directory / "titles"), show_progress=False)
+            if not (chunks.consistent() and titles.consistent()):
                 return False
         except (OSError, ValueError, KeyError, TypeError, AttributeError):  # a partial or older index: rebuild it
             return False
         with self._lock:
-            self._install(retriever, ids, sources, days, generation)
+            self._install(chunks, titles, generation)
         return True
 
     @contextmanager
@@ -118,48 +140,74 @@ class LexicalIndex:
             fcntl.flock(handle, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
             yield
 
-    def _install(
-        self, retriever: object | None, ids: list[str], sources: list[str], days: list[int], generation: str
-    ) -> None:
-        self._bm25 = retriever
-        self.ids = ids
-        self._sources = np.array(sources, dtype=object)
-        self._days = np.array(days, dtype=np.int64)
+    def _install(self, chunks: _Field, titles: _Field, generation: str) -> None:
+        self._chunks = chunks
+        self._titles = titles
         self.generation = generation
 
+    @property
+    def ids(self) -> list[str]:
+        return self._chunks.ids
+
     def __len__(self) -> int:
-        return len(self.ids)
+        return len(self._chunks.ids)
 
     def sources(self) -> list[str]:
         """Every source name among the indexed chunks, sorted (the page's filter choices)."""
         with self._lock:
-            names = self._sources
+            names = self._chunks.sources
         return sorted({str(name) for name in names if name})
 
     def search(self, query: str, n: int, filters: Filters = Filters()) -> list[tuple[str, float]]:
         """Best ``n`` (chunk id, BM25 score) pairs with a positive score, best first."""
         with self._lock:
-            retriever, ids = self._bm25, self.ids
-            sources, days = self._sources, self._days
-        tokens = tokenize(query)
-        if retriever is None or not tokens:
+            field = self._chunks
+        return [(field.ids[i], score) for i, score in field.top(tokenize(query), n, filters)]
+
+    def search_titles(self, query: str, n: int, filters: Filters = Filters()) -> list[tuple[str, float, int]]:
+        """Best ``n`` (article id, BM25 score over titles alone, ``day_number`` of the article) with a positive
+        score, best first."""
+        with self._lock:
+            field = self._titles
+        return [(field.ids[i], score, int(field.days[i])) for i, score in field.top(tokenize(query), n, filters)]
+
+
+class _Field:
+    """One BM25 index (over chunks, or over titles) with the id, source and date of each of its documents."""
+
+    def __init__(self, bm25: Any, ids: list[str], sources: list[str], days: list[int]) -> None:
+        self.bm25 = bm25
+        self.ids = ids
+        self.sources = np.array(sources, dtype=object)
+        self.days = np.array(days, dtype=np.int64)
+
+    @classmethod
+    def empty(cls) -> _Field:
+        return cls(None, [], [], [])
+
+    def consistent(self) -> bool:
+        """Whether the saved ids, sources, dates and BM25 document count agree (a torn save does not)."""
+        if not len(self.ids) == len(self.sources) == len(self.days):
+            return False
+        return self.bm25 is None or self.bm25.scores.get("num_docs") == len(self.ids)
+
+    def top(self, tokens: list[str], n: int, filters: Filters) -> list[tuple[int, float]]:
+        """Positions and scores of the best ``n`` documents with a positive score, best first."""
+        if self.bm25 is None or not any(t in self.bm25.vocab_dict for t in tokens):
             return []
-        scores = retriever.get_scores(tokens) if any(t in retriever.vocab_dict for t in tokens) else None  # type: ignore[attr-defined]
-        if scores is None:
-            return []
-        scores = np.asarray(scores, dtype=np.float32).copy()
+        scores = np.asarray(self.bm25.get_scores(tokens), dtype=np.float32).copy()
         if filters:
-            mask = np.ones(len(ids), dtype=bool)
+            mask = np.ones(len(self.ids), dtype=bool)
             if filters.sources:
-                mask &= np.isin(sources, list(filters.sources))
+                mask &= np.isin(self.sources, list(filters.sources))
             if filters.since or filters.until:
-                mask &= days > 0
+                mask &= self.days > 0
             if filters.since:
-                mask &= days >= day_number(filters.since)
+                mask &= self.days >= day_number(filters.since)
             if filters.until:
-                mask &= days <= day_number(filters.until)
+                mask &= self.days <= day_number(filters.until)
             scores[~mask] = 0.0
-        n = min(n, len(ids))
-        top = np.argpartition(-scores, n - 1)[:n] if n < len(ids) else np.arange(len(ids))
+        n = min(n, len(self.ids))
+        top = np.argpartition(-scores, n - 1)[:n] if n < len(self.ids) else np.arange(len(self.ids))
         top = top[np.argsort(-scores[top], kind="stable")]
-        return [(ids[i], float(scores[i])) for i in top if scores[i] > 0]
+        return [(int(i), float(scores[i])) for i in top if scores[i] > 0]

@@ -158,6 +158,25 @@ class Store:
             )
         }
 
+    def article_chunks(self, article_ids: Sequence[str]) -> dict[str, list[tuple[Chunk, list[float]]]]:
+        """Every chunk of each of ``article_ids``, with its vector (for articles found by their title alone)."""
+        self._open(create=False)
+        found: dict[str, list[tuple[Chunk, list[float]]]] = {aid: [] for aid in article_ids}
+        if not article_ids:
+            return found
+        where = {"article_id": {"$in": list(article_ids)}}
+        try:
+            result = self._chunks.get(where=where, include=["documents", "metadatas", "embeddings"])
+        except Exception:  # vectors another process added since this one opened the store (see get_chunks)
+            result = self._chunks.get(where=where, include=["documents", "metadatas"])
+            result["embeddings"] = [[0.0] * self.dimension for _ in result["ids"]]
+        for cid, doc, meta, vec in zip(
+            result["ids"], result["documents"], result["metadatas"], result["embeddings"], strict=True
+        ):
+            chunk = chroma.to_chunk(cid, doc, meta)
+            found.setdefault(chunk.article_id, []).append((chunk, list(vec)))
+        return found
+
     def _vector_or_zeros(self, cid: str) -> list[float]:
         try:
             return list(self._chunks.get(ids=[cid], include=["embeddings"])["embeddings"][0])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -107,7 +108,10 @@ def test_an_empty_index_saves_loads_and_finds_nothing(tmp_path: Path) -> None:
     assert again.load() and len(again) == 0 and again.search("storm", 3) == []
 
 
-@pytest.mark.parametrize("damage", ["missing", "broken-json", "missing-key", "uneven-lists", "missing-bm25-files"])
+@pytest.mark.parametrize(
+    "damage", ["missing", "broken-json", "missing-key", "no-titles", "uneven-lists", "missing-bm25-files",
+               "missing-title-files"]
+)
 def test_a_missing_or_damaged_index_loads_as_absent(index: LexicalIndex, tmp_path: Path, damage: str) -> None:
     folder = tmp_path / "bm25" / "news"
     meta = folder / "newsdesk.json"
@@ -117,12 +121,17 @@ def test_a_missing_or_damaged_index_loads_as_absent(index: LexicalIndex, tmp_pat
         meta.write_text("{not json", "utf-8")
     elif damage == "missing-key":  # e.g. written by an older newsdesk
         meta.write_text(json.dumps({"ids": ["c-harbour"]}), "utf-8")
+    elif damage == "no-titles":  # an index saved before titles had an index of their own
+        saved = json.loads(meta.read_text("utf-8"))
+        meta.write_text(json.dumps({k: v for k, v in saved.items() if k != "titles"}), "utf-8")
+    elif damage == "missing-title-files":
+        shutil.rmtree(folder / "titles")
     elif damage == "uneven-lists":
         saved = json.loads(meta.read_text("utf-8"))
         meta.write_text(json.dumps({**saved, "sources": saved["sources"][:1]}), "utf-8")
     else:
         for path in folder.iterdir():
-            if path != meta:
+            if path.is_file() and path != meta:
                 path.unlink()
     assert LexicalIndex(folder).load() is False
 
