@@ -25,7 +25,10 @@ LEXICAL_WEIGHT = 0.3
 TYPE_PENALTY = 0.15
 NOVELTY_WEIGHT = 0.15  # a sentence naming something the question does not (a name, a number) may hold the answer
 DEFAULT_THRESHOLD = 0.58  # calibrated by eval/calibrate_refusal.py: see eval/README.md ("Refusal threshold")
-EXTRA_MARGIN = 0.12  # a second/third sentence joins when it scores within this of the best
+ECHO_PENALTY = 0.4  # a sentence that only restates the question (a quiz page, a lede the question copied) is no answer
+ECHO_SHARE = 0.2  # ... has fewer than this share of content words that the question lacks
+SAME_SENTENCE = 0.8  # content-word overlap (Jaccard) above which two sentences say the same thing
+EXTRA_MARGIN = 0.2  # a second/third sentence joins when it scores within this of the best
 MAX_SENTENCES = 3
 LONG_SENTENCE = 400  # characters; longer "sentences" (lists, run-ons) are cut into windows at word breaks
 _WORD_BREAK = re.compile(r"\s+")
@@ -41,10 +44,11 @@ class Candidate:
     lexical: float = 0.0
     typed: bool = True  # holds the kind of answer the question asks for
     novel: bool = False  # names something (capitalised word, number) that the question does not
+    echo: bool = False  # says (almost) nothing the question does not already say
 
     @property
     def score(self) -> float:
-        penalty = 0.0 if self.typed else TYPE_PENALTY
+        penalty = (0.0 if self.typed else TYPE_PENALTY) + (ECHO_PENALTY if self.echo else 0.0)
         return DENSE_WEIGHT * self.dense + LEXICAL_WEIGHT * self.lexical + NOVELTY_WEIGHT * self.novel - penalty
 
 
@@ -64,6 +68,30 @@ def lexical_overlap(question: str, sentence: str) -> float:
     """
     wanted = set(content_stems(question))
     return len(wanted & set(content_stems(sentence))) / len(wanted) if wanted else 0.0
+
+
+def echoes(question: str, sentence: str) -> bool:
+    """Whether ``sentence`` adds (almost) no content word to ``question``: a restatement, not an answer.
+
+    >>> echoes("Which iconic landmark is riddled with rust?", "Which iconic landmark is riddled with rust?")
+    True
+    >>> echoes("Which landmark is riddled with rust?", "The Eiffel Tower is riddled with rust, reports say.")
+    False
+    """
+    said = set(content_stems(sentence))
+    if not said:
+        return True
+    return len(said - set(content_stems(question))) / len(said) < ECHO_SHARE
+
+
+def same_content(a: str, b: str) -> bool:
+    """Whether two sentences share nearly all their content words (one outlet's copy of another's).
+
+    >>> same_content("Starbucks brought back the PSL this week.", "This week Starbucks brought back the PSL!")
+    True
+    """
+    x, y = set(content_stems(a)), set(content_stems(b))
+    return bool(x | y) and len(x & y) / len(x | y) >= SAME_SENTENCE
 
 
 def candidates(passages: list[Passage]) -> list[Candidate]:
@@ -128,6 +156,7 @@ class ExtractiveAnswerer:
                 lexical_overlap(question, c.text),
                 could_answer(kind, c.text, question),
                 names_something_new(c.text, question),
+                echoes(question, c.text),
             )
             for c, d in zip(found, dense, strict=True)
         ]
@@ -139,7 +168,13 @@ class ExtractiveAnswerer:
         if not ranked or ranked[0].score < self.threshold:
             return Extract("", (), True, ranked[0].score if ranked else 0.0)
         best = ranked[0]
-        chosen = [best, *[c for c in ranked[1:] if c.score >= best.score - EXTRA_MARGIN][: MAX_SENTENCES - 1]]
+        chosen = [best]
+        for c in ranked[1:]:
+            if len(chosen) == MAX_SENTENCES or c.score < best.score - EXTRA_MARGIN:
+                break
+            # Extra sentences must add something: not the question again, not another outlet's copy of a kept one.
+            if not c.echo and not any(same_content(c.text, kept.text) for kept in chosen):
+                chosen.append(c)
         chosen.sort(key=lambda c: (c.passage_index, c.start))
         text = " ".join(f"{c.text} [{c.passage_index + 1}]" for c in chosen)
         cites = tuple(citation(c.passage_index + 1, passages[c.passage_index], c.start, c.end) for c in chosen)

@@ -97,11 +97,18 @@ class HybridRetriever:
         self.title_weight = title_weight
 
     def search(
-        self, query: str, k: int | None = None, filters: Filters = Filters(), asked_on: str | None = None
+        self,
+        query: str,
+        k: int | None = None,
+        filters: Filters = Filters(),
+        asked_on: str | None = None,
+        lead_passages: int = 1,
     ) -> list[Passage]:
         """The ``k`` best passages for ``query``, each with dense, bm25, title and fused scores.
 
-        With ``asked_on`` (ISO date), the fused score also carries ``date_weight * date_prior``.
+        With ``asked_on`` (ISO date), the fused score also carries ``date_weight * date_prior``. With
+        ``lead_passages`` above 1, the best article's next-best passages follow its best one (on top of ``k``):
+        the answerer reads further into the likeliest source while the ranking keeps one passage per article.
         """
         k = k or self.settings.k
         # Over-fetch: the retrievers overlap, and the per-article cap discards some candidates.
@@ -144,6 +151,11 @@ class HybridRetriever:
         ranked = sorted(scored, key=lambda key: (-scored[key], key))
 
         picked = self._diverse(ranked, chunks, k)
+        if lead_passages > 1 and picked and not picked[0].startswith(_TITLE):
+            lead, chosen = chunks[picked[0]].article_id, set(picked)
+            more = [key for key in ranked if key not in chosen and not key.startswith(_TITLE)
+                    and chunks[key].article_id == lead]
+            picked[1:1] = more[: lead_passages - 1]
         best = self._best_chunks([key[len(_TITLE):] for key in picked if key.startswith(_TITLE)], vector)
         passages: list[Passage] = []
         for key in picked:

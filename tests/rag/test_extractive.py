@@ -1,0 +1,34 @@
+"""The offline answerer's sentence choice, with the real embedder: restatements lose, copies are shown once."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.embedder import MiniLMEmbedder
+from rag.extractive import ExtractiveAnswerer
+from rag.records import Chunk, Passage
+
+pytestmark = pytest.mark.integration
+
+
+def _passage(article_id: str, text: str) -> Passage:
+    return Passage(Chunk(f"{article_id}-0", article_id, 0, text, 0, len(text), title=article_id.title()), {})
+
+
+def test_a_sentence_that_only_restates_the_question_loses_to_one_that_answers(embedder: MiniLMEmbedder) -> None:
+    question = "Which iconic landmark is reportedly riddled with rust and badly in need of repairs?"
+    quiz = _passage("quiz", "Which iconic landmark is reportedly riddled with rust and badly in need of repairs?")
+    news = _passage("news", "The Eiffel Tower is riddled with rust and badly in need of repairs, a report says.")
+    extract = ExtractiveAnswerer(embedder).answer(question, [quiz, news])
+    assert not extract.refused
+    assert extract.text == f"{news.chunk.text} [2]"  # the restatement is neither the answer nor padding for it
+
+
+def test_the_same_sentence_from_two_outlets_is_quoted_once(embedder: MiniLMEmbedder) -> None:
+    question = "Which drink did Starbucks bring back this week?"
+    first = _passage("wire", "Starbucks brought back its Pumpkin Spice Latte this week, the chain said.")
+    copy = _passage("paper", "This week Starbucks brought back its Pumpkin Spice Latte, the chain said!")
+    other = _passage("blog", "Starbucks said the Pumpkin Spice Latte has sold more than 600 million cups since 2003.")
+    extract = ExtractiveAnswerer(embedder).answer(question, [first, copy, other])
+    assert extract.text.count("brought back") == 1
+    assert len(extract.citations) == len({c.quote for c in extract.citations}) >= 1

@@ -1,0 +1,96 @@
+"""Hybrid retrieval on a real store: one passage per article, the title index, the lead article read deeper,
+and the question's date."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from rag.pipeline import Pipeline
+from tests.conftest import IngestPaths
+
+pytestmark = pytest.mark.integration
+
+# Long enough to be cut into several chunks (chunk_tokens=200), each sentence about the same strike.
+STRIKE = " ".join(
+    f"Day {n} of the harbour strike: dock workers in Rotterdam kept the cranes idle while talks over pay went on."
+    for n in range(1, 40)
+)
+
+
+def _write(folder: Path, records: list[dict[str, str]]) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "feed.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in records) + "\n", "utf-8")
+    return path
+
+
+def test_one_passage_per_article_while_other_articles_remain(
+    pipeline: Pipeline, ingest_paths: IngestPaths, tiny_corpus: Path, tmp_path: Path
+) -> None:
+    feed = _write(tmp_path / "long", [{"id": "strike", "title": "Harbour strike drags on", "text": STRIKE}])
+    ingest_paths(tiny_corpus, feed)
+    passages = pipeline.retrieve("harbour strike dock workers Rotterdam", k=5)
+    articles = [p.chunk.article_id for p in passages]
+    assert articles[0] == "strike"
+    assert len(articles) == len(set(articles)) == 5  # five sources, though "strike" alone has more chunks than that
+
+
+def test_a_small_corpus_fills_the_list_with_more_passages_of_the_same_articles(
+    pipeline: Pipeline, ingest_paths: IngestPaths, tmp_path: Path
+) -> None:
+    feed = _write(tmp_path / "long", [{"id": "strike", "title": "Harbour strike drags on", "text": STRIKE}])
+    ingest_paths(feed)
+    chunks = pipeline.store.counts()[1]
+    assert chunks >= 3
+    passages = pipeline.retrieve("harbour strike", k=3)
+    assert [p.chunk.article_id for p in passages] == ["strike"] * 3
+    assert len({p.chunk.id for p in passages}) == 3
+
+
+def test_lead_passages_read_further_into_the_best_article_only(
+    pipeline: Pipeline, ingest_paths: IngestPaths, tiny_corpus: Path, tmp_path: Path
+) -> None:
+    feed = _write(tmp_path / "long", [{"id": "strike", "title": "Harbour strike drags on", "text": STRIKE}])
+    ingest_paths(tiny_corpus, feed)
+    plain = pipeline.retrieve("harbour strike dock workers Rotterdam", k=4)
+    deeper = pipeline.retrieve("harbour strike dock workers Rotterdam", k=4, lead_passages=2)
+    assert len(deeper) == 5
+    assert [p.chunk.article_id for p in deeper[:2]] == ["strike", "strike"]
+    assert deeper[0] == plain[0] and deeper[2:] == plain[1:]  # the ranking itself is unchanged
+
+
+def test_an_article_known_only_by_its_title_is_found_with_its_closest_passage(
+    pipeline: Pipeline, ingest_paths: IngestPaths, tiny_corpus: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # A scraped page whose body is an ad prompt: only its title (from the URL slug) says what it is about.
+    feed = _write(tmp_path / "pages", [{
+        "url": "https://news.example/2022/06/15/business/ford-recall/index.html",
+        "text": "1. How relevant is this ad to you?\n\nVideo player was slow to load content.",
+    }])
+    ingest_paths(tiny_corpus, feed)
+    # Neither chunk retriever finds it (as when thousands of chunks outrank it); the title index still does.
+    monkeypatch.setattr(pipeline.store, "query", lambda *args, **kwargs: [])
+    monkeypatch.setattr(pipeline.fresh_lexical(), "search", lambda *args, **kwargs: [])
+    [passage] = pipeline.retrieve("Ford recall", k=1)
+    assert passage.chunk.article_id == "https://news.example/2022/06/15/business/ford-recall/index.html"
+    assert passage.chunk.title == "Ford recall"
+    assert passage.scores["title"] > 0 and passage.scores["bm25"] == 0.0
+
+
+def test_the_question_date_favours_that_weeks_article_and_never_a_later_one(
+    pipeline: Pipeline, ingest_paths: IngestPaths, tmp_path: Path
+) -> None:
+    text = "The city council voted to close the old bridge for repairs, officials said."
+    feed = _write(tmp_path / "dated", [
+        {"id": "june", "title": "Council closes bridge", "published_at": "2022-06-14", "text": text},
+        {"id": "march", "title": "Council closes bridge", "published_at": "2022-03-02", "text": text + " "},
+        {"id": "july", "title": "Council closes bridge", "published_at": "2022-07-20", "text": text + "  "},
+    ])
+    ingest_paths(feed)
+    question = "Why was the old bridge closed?"
+    assert [p.chunk.article_id for p in pipeline.retrieve(question, k=3, asked_on="2022-06-16")] == [
+        "june", "march", "july"]
+    assert pipeline.retrieve(question, k=1, asked_on="2022-07-25")[0].chunk.article_id == "july"
