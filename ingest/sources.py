@@ -159,7 +159,8 @@ def _article_from_text(text: str, path: Path, where: str, root: Path) -> Article
     if not text.strip():
         return None
     url = meta.get("url", "")
-    title = best_title(meta.get("title", ""), text, url if _is_http(url) else "", markdown=suffix in {".md", ".markdown"})
+    markdown = suffix in {".md", ".markdown"}
+    title = best_title(meta.get("title", ""), text, url if _is_http(url) else "", markdown=markdown)
     return Article(
         id=where,
         text=text,

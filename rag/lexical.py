@@ -73,11 +73,10 @@ class LexicalIndex:
         titles = bm25s.BM25()
         if articles:
             titles.index([tokenize(title) or ["\x00"] for title, _, _ in articles.values()], show_progress=False)
-        title_meta = {
-            "ids": list(articles),
-            "sources": [source for _, source, _ in articles.values()],
-            "days": [day for _, _, day in articles.values()],
-        }
+        title_ids = list(articles)
+        title_sources = [source for _, source, _ in articles.values()]
+        title_days = [day for _, _, day in articles.values()]
+        title_meta = {"ids": title_ids, "sources": title_sources, "days": title_days}
         # Builders in other threads or processes (an ingest finishing, a reader catching up) share these names.
         with self._file_lock(exclusive=True):
             tmp = self.directory.with_name(self.directory.name + ".tmp")
@@ -100,7 +99,7 @@ class LexicalIndex:
         with self._lock:
             self._install(
                 _Field(retriever, ids, sources, days) if corpus else _Field.empty(),
-                _Field(titles, **title_meta) if corpus else _Field.empty(),
+                _Field(titles, title_ids, title_sources, title_days) if corpus else _Field.empty(),
                 generation,
             )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -104,75 +105,90 @@ class HybridRetriever:
         asked_on: str | None = None,
         lead_passages: int = 1,
     ) -> list[Passage]:
-        """The ``k`` best passages for ``query``, each with dense, bm25, title and fused scores.
+        """The ``k`` best passages for ``query``, each with dense, bm25, fused and (when its article's headline
+        matched) title scores.
 
         With ``asked_on`` (ISO date), the fused score also carries ``date_weight * date_prior``. With
         ``lead_passages`` above 1, the best article's next-best passages follow its best one (on top of ``k``):
         the answerer reads further into the likeliest source while the ranking keeps one passage per article.
         """
         k = k or self.settings.k
+        vector = np.asarray(self.embedder.embed_query(query), dtype=np.float32)
+        pool = self._candidates(query, vector, k, filters, need_all=bool(asked_on))
+        scored = self._score(pool, asked_on)
+        ranked = sorted(scored, key=lambda key: (-scored[key], key))
+        picked = self._diverse(ranked, pool.chunks, k)
+        if lead_passages > 1 and picked and not picked[0].startswith(_TITLE):
+            lead, chosen = pool.chunks[picked[0]].article_id, set(picked)
+            more = [key for key in ranked if key not in chosen and not key.startswith(_TITLE)
+                    and pool.chunks[key].article_id == lead]
+            picked[1:1] = more[: lead_passages - 1]
+        return self._passages(picked, scored, pool, vector)
+
+    def _candidates(self, query: str, vector: np.ndarray, k: int, filters: Filters, need_all: bool) -> _Pool:
+        """Dense and BM25 chunk candidates fused by rank, and the BM25 title matches."""
         # Over-fetch: the retrievers overlap, and the per-article cap discards some candidates.
         fetch = max(k * self.settings.fetch_factor, 20)
-        rrf_k = self.settings.rrf_k
-        vector = np.asarray(self.embedder.embed_query(query), dtype=np.float32)
         dense = self.store.query(vector.tolist(), fetch, filters)
         lexical = self.lexical()
         hits = lexical.search(query, fetch, filters)
-        title_hits = lexical.search_titles(query, fetch, filters)
-        fused = rrf([[p.chunk.id for p in dense], [cid for cid, _ in hits]], rrf_k)
+        titles = lexical.search_titles(query, fetch, filters)
+        pool = _Pool(
+            fused=rrf([[p.chunk.id for p in dense], [cid for cid, _ in hits]], self.settings.rrf_k),
+            chunks={p.chunk.id: p.chunk for p in dense},
+            dense={p.chunk.id: p.scores["dense"] for p in dense},
+            bm25=dict(hits),
+            titles=titles,
+        )
+        lexical_only = [cid for cid in pool.fused if cid not in pool.chunks]
+        if not (need_all or titles):
+            lexical_only = sorted(lexical_only, key=lambda cid: -pool.fused[cid])[: k * 2 * self.per_article]
+        # Dates and articles of the BM25-only candidates are needed to rank them; their vectors give dense scores.
+        for cid, (chunk, chunk_vector) in self.store.get_chunks(lexical_only, with_vectors=True).items():
+            pool.chunks[cid] = chunk
+            pool.dense[cid] = round(float(np.dot(vector, chunk_vector)), 6)
+        return pool
 
-        chunks: dict[str, Chunk] = {p.chunk.id: p.chunk for p in dense}
-        dense_scores = {p.chunk.id: p.scores["dense"] for p in dense}
-        bm25_scores = dict(hits)
-        lexical_only = [cid for cid in fused if cid not in chunks]
-        if asked_on or title_hits:
-            # Dates and articles are needed for every candidate before ranking, so fetch all the BM25-only ones.
-            missing = lexical_only
-        else:
-            missing = sorted(lexical_only, key=lambda cid: -fused[cid])[: k * 2 * self.per_article]
-        if missing:
-            for cid, (found_chunk, chunk_vector) in self.store.get_chunks(missing, with_vectors=True).items():
-                chunks[cid] = found_chunk
-                dense_scores[cid] = round(float(np.dot(vector, chunk_vector)), 6)
+    def _score(self, pool: _Pool, asked_on: str | None) -> dict[str, float]:
+        """Fused score per chunk, plus its article's title bonus and date prior; articles found by their title
+        alone stand in (key ``_TITLE + article id``) with their title bonus until one is picked."""
+        rrf_k = self.settings.rrf_k
+        bonus = {aid: self.title_weight / (rrf_k + rank) for rank, (aid, _, _) in enumerate(pool.titles, 1)}
 
-        title_bonus = {aid: self.title_weight / (rrf_k + rank) for rank, (aid, _, _) in enumerate(title_hits, 1)}
-        title_scores = {aid: score for aid, score, _ in title_hits}
-        scored: dict[str, float] = {}
-        for cid, chunk in chunks.items():
-            if cid in fused:
-                prior = date_prior(chunk.published_at, asked_on) if asked_on else 0.0
-                scored[cid] = fused[cid] + title_bonus.get(chunk.article_id, 0.0) + self.date_weight * prior
-        # An article found by its title alone stands in with its title score until it is chosen.
-        with_chunks = {chunk.article_id for chunk in chunks.values()}
-        title_only = {aid: day for aid, _, day in title_hits if aid not in with_chunks}
-        for aid, day in title_only.items():
-            prior = date_prior(iso_day(day), asked_on) if asked_on else 0.0
-            scored[_TITLE + aid] = title_bonus[aid] + self.date_weight * prior
-        ranked = sorted(scored, key=lambda key: (-scored[key], key))
+        def prior(published_at: str) -> float:
+            return self.date_weight * date_prior(published_at, asked_on) if asked_on else 0.0
 
-        picked = self._diverse(ranked, chunks, k)
-        if lead_passages > 1 and picked and not picked[0].startswith(_TITLE):
-            lead, chosen = chunks[picked[0]].article_id, set(picked)
-            more = [key for key in ranked if key not in chosen and not key.startswith(_TITLE)
-                    and chunks[key].article_id == lead]
-            picked[1:1] = more[: lead_passages - 1]
-        best = self._best_chunks([key[len(_TITLE):] for key in picked if key.startswith(_TITLE)], vector)
+        scored = {
+            cid: pool.fused[cid] + bonus.get(chunk.article_id, 0.0) + prior(chunk.published_at)
+            for cid, chunk in pool.chunks.items()
+            if cid in pool.fused
+        }
+        with_chunks = {chunk.article_id for chunk in pool.chunks.values()}
+        for aid, _, day in pool.titles:
+            if aid not in with_chunks:
+                scored[_TITLE + aid] = bonus[aid] + prior(iso_day(day))
+        return scored
+
+    def _passages(self, picked: list[str], scored: dict[str, float], pool: _Pool, vector: np.ndarray) -> list[Passage]:
+        best = self._best_chunks([key[len(_TITLE) :] for key in picked if key.startswith(_TITLE)], vector)
+        title_scores = {aid: score for aid, score, _ in pool.titles}
         passages: list[Passage] = []
         for key in picked:
             if key.startswith(_TITLE):
-                found = best.get(key[len(_TITLE):])
+                found = best.get(key[len(_TITLE) :])
                 if found is None:  # deleted since the BM25 index was built
                     continue
                 chunk, cosine = found
-                dense_scores[chunk.id] = cosine
+                pool.dense[chunk.id] = cosine
             else:
-                chunk = chunks[key]
+                chunk = pool.chunks[key]
             scores = {
                 "fused": round(scored[key], 5),
-                "dense": dense_scores.get(chunk.id, 0.0),
-                "bm25": round(bm25_scores.get(chunk.id, 0.0), 4),
-                "title": round(title_scores.get(chunk.article_id, 0.0), 4),
+                "dense": pool.dense.get(chunk.id, 0.0),
+                "bm25": round(pool.bm25.get(chunk.id, 0.0), 4),
             }
+            if chunk.article_id in title_scores:
+                scores["title"] = round(title_scores[chunk.article_id], 4)
             passages.append(Passage(chunk, scores))
         return passages
 
@@ -208,6 +224,18 @@ class HybridRetriever:
 
 
 _TITLE = "\x00title:"  # ranking key of an article that came only from the title index
+
+
+@dataclass
+class _Pool:
+    """One question's candidates: fused RRF score, chunk, dense and BM25 score per chunk id; title matches as
+    (article id, BM25 score, day number)."""
+
+    fused: dict[str, float]
+    chunks: dict[str, Chunk]
+    dense: dict[str, float]
+    bm25: dict[str, float]
+    titles: list[tuple[str, float, int]]
 
 
 class NewsdeskRetriever(BaseRetriever):

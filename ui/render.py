@@ -158,18 +158,18 @@ def passage_card(n: int, passage: Passage, width: int = SNIPPET_CHARS) -> str:
 
 
 def score_line(passage: Passage) -> str:
-    """The three retrieval scores, '—' where a retriever did not return the passage.
+    """The retrieval scores, '—' where a retriever did not return the passage (or its article's headline).
 
     >>> from rag.records import Chunk
     >>> score_line(Passage(Chunk("c", "a", 0, "t", 0, 1), {"dense": 0.5731, "fused": 0.0328}))
-    'dense 0.573 · BM25 — · fused 0.0328'
+    'dense 0.573 · BM25 — · headline — · fused 0.0328'
     """
     scores = passage.scores
 
     def fmt(key: str, digits: int) -> str:
         return f"{scores[key]:.{digits}f}" if key in scores else "—"
 
-    return f"dense {fmt('dense', 3)} · BM25 {fmt('bm25', 2)} · fused {fmt('fused', 4)}"
+    return f"dense {fmt('dense', 3)} · BM25 {fmt('bm25', 2)} · headline {fmt('title', 2)} · fused {fmt('fused', 4)}"
 
 
 def flagged(checks: Sequence[SentenceCheck]) -> list[SentenceCheck]:

@@ -197,7 +197,8 @@ def test_an_untitled_record_is_titled_from_its_url_slug_not_its_scraped_first_li
 
 def test_a_dateline_is_never_a_title() -> None:
     for dateline in ("CNN —", "Colombo, Sri Lanka (CNN) —", "Reuters --", "New York CNN Business –"):
-        assert title_from_text(f"{dateline}\n\nThe storm hit the coast on Monday.") == "The storm hit the coast on Monday."
+        lede = "The storm hit the coast on Monday."
+        assert title_from_text(f"{dateline}\n\n{lede}") == lede
     assert title_from_text("Prices rose — again\nBody.") == "Prices rose — again"
 
 

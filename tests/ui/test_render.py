@@ -116,7 +116,7 @@ def test_a_javascript_url_is_not_a_link() -> None:
 
 def test_passage_card_shows_scores_and_an_escaped_snippet() -> None:
     card = render.passage_card(3, _passage("Words <script>x</script> " * 40, title="T"))
-    assert "(3)" in card and "dense 0.612 · BM25 2.50 · fused 0.0328" in card
+    assert "(3)" in card and "dense 0.612 · BM25 2.50 · headline — · fused 0.0328" in card
     assert "<script" not in card and "&lt;script&gt;" in card
     assert card.count("&lt;script&gt;") < 40  # a snippet, not the whole chunk
 
