@@ -100,7 +100,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
     )
     final: Answer | None = None
     streamed: list[str] = []
-    for item in pipeline.stream(args.question, k=args.k, filters=filters):
+    as_of = _iso(args.as_of, "--as-of")
+    for item in pipeline.stream(args.question, k=args.k, filters=filters, asked_on=as_of or None):
         if isinstance(item, Answer):
             final = item
         elif not args.json:
@@ -278,6 +279,7 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--source", action="append", help="only articles from this source (repeatable)")
     ask.add_argument("--since", help="only articles published on or after YYYY-MM-DD")
     ask.add_argument("--until", help="only articles published on or before YYYY-MM-DD")
+    ask.add_argument("--as-of", help="ask as on YYYY-MM-DD: favour that week's articles (default today)")
     ask.add_argument("--json", action="store_true", help="one JSON object on stdout")
     ask.set_defaults(handler=cmd_ask)
 

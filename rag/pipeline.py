@@ -6,6 +6,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -112,7 +113,9 @@ class Pipeline:
         articles from just before ``asked_on`` when it is given; ``EmptyIndexError`` when nothing is indexed.
 
         ``lead_passages`` > 1 adds the best article's next-best passages after its best one (see
-        ``HybridRetriever.search``)."""
+        ``HybridRetriever.search``). Without ``asked_on``, a question is asked today (``NEWSDESK_RECENCY``)."""
+        if asked_on is None and self.settings.recency:
+            asked_on = date.today().isoformat()
         passages = self.retriever.search(question, k, filters, asked_on, lead_passages)  # raises when no collection
         if not passages and self.store.counts()[1] == 0:  # counted only when nothing came back: saves a round trip
             raise EmptyIndexError(

@@ -26,6 +26,9 @@ class Settings(BaseSettings):
     k: int = Field(default=5, ge=1, le=50, description="Passages handed to the answerer.")
     fetch_factor: int = Field(default=8, ge=1, le=20, description="Each retriever fetches k x this before fusion.")
     rrf_k: int = Field(default=60, ge=1, description="Reciprocal-rank-fusion constant.")
+    recency: bool = Field(
+        default=True, description="Favour articles from the week before the question (asked today unless dated)."
+    )
 
     answer_mode: Literal["auto", "extractive", "generative"] = "auto"
     openai_api_key: SecretStr | None = Field(

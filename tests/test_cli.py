@@ -112,3 +112,20 @@ def test_python_dash_m_rag_is_the_same_cli() -> None:
 def test_the_bundled_corpus_is_one_article() -> None:
     files = [p for p in BUNDLED_CORPUS.iterdir() if not p.name.startswith(".")]
     assert len(files) == 1 and files[0].suffix == ".txt"
+
+
+def test_ask_as_of_a_date_favours_that_weeks_article_and_rejects_a_non_date(tmp_path: Path) -> None:
+    text = "The city council voted to close the old bridge for repairs, officials said."
+    feed = tmp_path / "feed.jsonl"
+    feed.write_text("\n".join(json.dumps(r) for r in [
+        {"id": "june", "title": "Council closes bridge", "published_at": "2022-06-14", "text": text},
+        {"id": "march", "title": "Council closes bridge", "published_at": "2022-03-02", "text": text + " "},
+    ]) + "\n", "utf-8")
+    assert newsdesk("ingest", "--quiet", str(feed)).returncode == 0
+    for as_of, first in (("2022-06-16", "june"), ("2022-03-05", "march")):
+        result = newsdesk("ask", "Why was the old bridge closed?", "--as-of", as_of, "--json")
+        assert result.returncode == 0, result.stderr
+        assert json.loads(result.stdout)["passages"][0]["article_id"] == first
+    bad = newsdesk("ask", "Why was the old bridge closed?", "--as-of", "last week")
+    assert bad.returncode == 1 and "--as-of 'last week' is not a date: use YYYY-MM-DD" in bad.stderr
+    _no_traceback(bad)

@@ -4,6 +4,7 @@ and the question's date."""
 from __future__ import annotations
 
 import json
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -94,3 +95,22 @@ def test_the_question_date_favours_that_weeks_article_and_never_a_later_one(
     assert [p.chunk.article_id for p in pipeline.retrieve(question, k=3, asked_on="2022-06-16")] == [
         "june", "march", "july"]
     assert pipeline.retrieve(question, k=1, asked_on="2022-07-25")[0].chunk.article_id == "july"
+
+
+def test_an_undated_question_is_asked_today_unless_recency_is_off(
+    pipeline: Pipeline, ingest_paths: IngestPaths, tmp_path: Path
+) -> None:
+    today = date.today()
+    text = "The city council voted to close the old bridge for repairs, officials said."
+    title = "Council closes bridge"
+    feed = _write(tmp_path / "dated", [
+        {"id": "old", "title": title, "published_at": str(today - timedelta(days=400)), "text": text},
+        {"id": "new", "title": title, "published_at": str(today - timedelta(days=2)), "text": text + " "},
+    ])
+    ingest_paths(feed)
+    question = "Why was the old bridge closed?"
+    assert pipeline.retrieve(question, k=1)[0].chunk.article_id == "new"
+    assert pipeline.retrieve(question, k=1, asked_on=str(today - timedelta(days=398)))[0].chunk.article_id == "old"
+    pipeline.settings.recency = False
+    scores = {p.chunk.article_id: p.scores["fused"] for p in pipeline.retrieve(question, k=2)}
+    assert scores["new"] - scores["old"] < 0.01  # no date in play: only the words rank them
