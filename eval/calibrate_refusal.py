@@ -16,7 +16,7 @@ import json
 from pathlib import Path
 from urllib.parse import urlparse
 
-from rag.pipeline import Pipeline, build_pipeline
+from rag.pipeline import LEAD_PASSAGES, Pipeline, build_pipeline
 from rag.records import Passage
 from rag.settings import Settings
 
@@ -45,9 +45,12 @@ def main() -> None:
     for line in args.questions.read_text("utf-8").splitlines():
         q = json.loads(line)
         gold = {_norm(s) for s in q.get("sources", [])}
-        wide = pipeline.retrieve(q["question"], k=args.k * 6)
-        with_gold = wide[: args.k]
-        without = [p for p in wide if _norm(p.chunk.url or p.chunk.article_id) not in gold][: args.k]
+        # The passages the answer path reads (its ranking, the lead article read deeper), without the question's
+        # date: undated, the gold-less list holds the articles closest in content, the hardest near-misses.
+        read = args.k + LEAD_PASSAGES - 1
+        wide = pipeline.retrieve(q["question"], k=args.k * 6, lead_passages=LEAD_PASSAGES)
+        with_gold = wide[:read]
+        without = [p for p in wide if _norm(p.chunk.url or p.chunk.article_id) not in gold][:read]
         if any(_norm(p.chunk.url or p.chunk.article_id) in gold for p in with_gold):
             positives.append(_best(pipeline, q["question"], with_gold))
         negatives.append(_best(pipeline, q["question"], without))
@@ -58,7 +61,8 @@ def main() -> None:
         for path in args.extra:
             for line in path.read_text("utf-8").splitlines():
                 q = json.loads(line)
-                score = _best(other, q["question"], other.retrieve(q["question"], k=args.k))
+                passages = other.retrieve(q["question"], k=args.k, lead_passages=LEAD_PASSAGES)
+                score = _best(other, q["question"], passages)
                 (extra_pos if q.get("answerable", True) else extra_neg).append(score)
 
     pos, neg = positives + extra_pos, negatives + extra_neg
