@@ -72,6 +72,12 @@ def test_search_ranks_by_terms_and_title(index: LexicalIndex) -> None:
     assert all(score > 0 for _, score in index.search("storm power rates harbour", 10))
 
 
+def test_inflected_forms_find_each_other(index: LexicalIndex) -> None:
+    assert index.search("raising rate", 1)[0][0] == "c-rates"  # "raised", "rates"
+    assert index.search("striking harbours", 1)[0][0] == "c-harbour"
+    assert index.search_titles("storms", 1)[0][0] == "storm"
+
+
 @pytest.mark.parametrize("query", ["", "the of and", "zebra quokka"], ids=["empty", "stop-words", "unknown"])
 def test_no_matching_terms_returns_nothing(index: LexicalIndex, query: str) -> None:
     assert index.search(query, 5) == []
@@ -109,8 +115,8 @@ def test_an_empty_index_saves_loads_and_finds_nothing(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "damage", ["missing", "broken-json", "missing-key", "no-titles", "uneven-lists", "missing-bm25-files",
-               "missing-title-files"]
+    "damage", ["missing", "broken-json", "missing-key", "no-titles", "other-analyzer", "uneven-lists",
+               "missing-bm25-files", "missing-title-files"]
 )
 def test_a_missing_or_damaged_index_loads_as_absent(index: LexicalIndex, tmp_path: Path, damage: str) -> None:
     folder = tmp_path / "bm25" / "news"
@@ -124,6 +130,9 @@ def test_a_missing_or_damaged_index_loads_as_absent(index: LexicalIndex, tmp_pat
     elif damage == "no-titles":  # an index saved before titles had an index of their own
         saved = json.loads(meta.read_text("utf-8"))
         meta.write_text(json.dumps({k: v for k, v in saved.items() if k != "titles"}), "utf-8")
+    elif damage == "other-analyzer":  # e.g. saved before terms were stemmed
+        saved = json.loads(meta.read_text("utf-8"))
+        meta.write_text(json.dumps({**saved, "analyzer": "words-stopwords"}), "utf-8")
     elif damage == "missing-title-files":
         shutil.rmtree(folder / "titles")
     elif damage == "uneven-lists":
