@@ -44,7 +44,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 CHUNKING = {"chunk_tokens": 32, "chunk_overlap": 0}
 CHUNK_ENV = {"NEWSDESK_CHUNK_TOKENS": "32", "NEWSDESK_CHUNK_OVERLAP": "0"}
 SENTENCES = [42] * 7 + [6] * 5
-ATTEMPTS = 8
+ATTEMPTS = 20  # the later kill points are millisecond windows; a fast, quiet machine misses some
 _SEGMENT = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
 
