@@ -139,43 +139,39 @@ class Store:
         self._open(create=False)
         if not ids:
             return {}
-        include = ["documents", "metadatas", *(["embeddings"] if with_vectors else [])]
-        try:
-            result = self._chunks.get(ids=list(ids), include=include)
-        except Exception:
-            if not with_vectors:
-                raise
-            # Embedded Chroma keeps the vector index in memory: chunks another process added since this one opened
-            # the store have text and metadata here but no vector until it is reopened. They get a zero vector
-            # (no dense score) rather than failing the question; the BM25 index already knows them.
-            result = self._chunks.get(ids=list(ids), include=["documents", "metadatas"])
-            result["embeddings"] = [self._vector_or_zeros(cid) for cid in result["ids"]]
-        vectors = result["embeddings"] if with_vectors else [[]] * len(result["ids"])
+        if with_vectors:
+            return {chunk.id: (chunk, vector) for chunk, vector in self._with_vectors(ids=list(ids))}
+        result = self._chunks.get(ids=list(ids), include=["documents", "metadatas"])
         return {
-            cid: (chroma.to_chunk(cid, doc, meta), list(vec))
-            for cid, doc, meta, vec in zip(
-                result["ids"], result["documents"], result["metadatas"], vectors, strict=True
-            )
+            cid: (chroma.to_chunk(cid, doc, meta), [])
+            for cid, doc, meta in zip(result["ids"], result["documents"], result["metadatas"], strict=True)
         }
 
     def article_chunks(self, article_ids: Sequence[str]) -> dict[str, list[tuple[Chunk, list[float]]]]:
         """Every chunk of each of ``article_ids``, with its vector (for articles found by their title alone)."""
         self._open(create=False)
         found: dict[str, list[tuple[Chunk, list[float]]]] = {aid: [] for aid in article_ids}
-        if not article_ids:
-            return found
-        where = {"article_id": {"$in": list(article_ids)}}
-        try:
-            result = self._chunks.get(where=where, include=["documents", "metadatas", "embeddings"])
-        except Exception:  # vectors another process added since this one opened the store (see get_chunks)
-            result = self._chunks.get(where=where, include=["documents", "metadatas"])
-            result["embeddings"] = [[0.0] * self.dimension for _ in result["ids"]]
-        for cid, doc, meta, vec in zip(
-            result["ids"], result["documents"], result["metadatas"], result["embeddings"], strict=True
-        ):
-            chunk = chroma.to_chunk(cid, doc, meta)
-            found.setdefault(chunk.article_id, []).append((chunk, list(vec)))
+        if article_ids:
+            for chunk, vector in self._with_vectors(where={"article_id": {"$in": list(article_ids)}}):
+                found.setdefault(chunk.article_id, []).append((chunk, vector))
         return found
+
+    def _with_vectors(self, **selector: Any) -> list[tuple[Chunk, list[float]]]:
+        """The chunks ``selector`` (``ids=`` or ``where=``) picks, each with its vector."""
+        try:
+            result = self._chunks.get(**selector, include=["documents", "metadatas", "embeddings"])
+        except Exception:
+            # Embedded Chroma keeps the vector index in memory: chunks another process added since this one opened
+            # the store have text and metadata here but no vector until it is reopened. They get a zero vector
+            # (no dense score) rather than failing the question; the BM25 index already knows them.
+            result = self._chunks.get(**selector, include=["documents", "metadatas"])
+            result["embeddings"] = [self._vector_or_zeros(cid) for cid in result["ids"]]
+        return [
+            (chroma.to_chunk(cid, doc, meta), list(vec))
+            for cid, doc, meta, vec in zip(
+                result["ids"], result["documents"], result["metadatas"], result["embeddings"], strict=True
+            )
+        ]
 
     def _vector_or_zeros(self, cid: str) -> list[float]:
         try:
