@@ -8,6 +8,7 @@ minus ``TYPE_PENALTY`` when the question asks for a number, a time or a person a
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 from collections import OrderedDict
@@ -60,14 +61,20 @@ class Extract:
     best_score: float
 
 
+@functools.lru_cache(maxsize=4096)
+def _stems(text: str) -> frozenset[str]:
+    # Cached: the question is compared with every candidate sentence, and each sentence by two measures.
+    return frozenset(content_stems(text))
+
+
 def lexical_overlap(question: str, sentence: str) -> float:
     """Share of the question's content words (folded plurals) that the sentence contains.
 
     >>> lexical_overlap("Which company lobbies the White House?", "The company lobbied the White House.")
     0.75
     """
-    wanted = set(content_stems(question))
-    return len(wanted & set(content_stems(sentence))) / len(wanted) if wanted else 0.0
+    wanted = _stems(question)
+    return len(wanted & _stems(sentence)) / len(wanted) if wanted else 0.0
 
 
 def echoes(question: str, sentence: str) -> bool:
@@ -78,10 +85,10 @@ def echoes(question: str, sentence: str) -> bool:
     >>> echoes("Which landmark is riddled with rust?", "The Eiffel Tower is riddled with rust, reports say.")
     False
     """
-    said = set(content_stems(sentence))
+    said = _stems(sentence)
     if not said:
         return True
-    return len(said - set(content_stems(question))) / len(said) < ECHO_SHARE
+    return len(said - _stems(question)) / len(said) < ECHO_SHARE
 
 
 def same_content(a: str, b: str) -> bool:
@@ -90,7 +97,7 @@ def same_content(a: str, b: str) -> bool:
     >>> same_content("Starbucks brought back the PSL this week.", "This week Starbucks brought back the PSL!")
     True
     """
-    x, y = set(content_stems(a)), set(content_stems(b))
+    x, y = _stems(a), _stems(b)
     return bool(x | y) and len(x & y) / len(x | y) >= SAME_SENTENCE
 
 
