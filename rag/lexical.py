@@ -94,10 +94,13 @@ class LexicalIndex:
         titles = bm25s.BM25()
         if articles:
             titles.index([terms(title) or ["\x00"] for title, _, _ in articles.values()], show_progress=False)
-        title_ids = list(articles)
-        title_sources = [source for _, source, _ in articles.values()]
-        title_days = [day for _, _, day in articles.values()]
-        title_meta = {"ids": title_ids, "sources": title_sources, "days": title_days}
+        chunk_field = _Field(retriever if corpus else None, ids, sources, days)
+        title_field = _Field(
+            titles if articles else None,
+            list(articles),
+            [source for _, source, _ in articles.values()],
+            [day for _, _, day in articles.values()],
+        )
         # Builders in other threads or processes (an ingest finishing, a reader catching up) share these names.
         with self._file_lock(exclusive=True):
             tmp = self.directory.with_name(self.directory.name + ".tmp")
@@ -107,8 +110,8 @@ class LexicalIndex:
                 retriever.save(str(tmp), show_progress=False)
                 titles.save(str(tmp / "titles"), show_progress=False)
             (tmp / "newsdesk.json").write_text(
-                json.dumps({"generation": generation, "analyzer": ANALYZER, "ids": ids, "sources": sources,
-                            "days": days, "titles": title_meta}),
+                json.dumps({"generation": generation, "analyzer": ANALYZER, **chunk_field.saved(),
+                            "titles": title_field.saved()}),
                 "utf-8",
             )
             old = self.directory.with_name(self.directory.name + ".old")
@@ -118,11 +121,7 @@ class LexicalIndex:
             os.replace(tmp, self.directory)
             shutil.rmtree(old, ignore_errors=True)
         with self._lock:
-            self._install(
-                _Field(retriever, ids, sources, days) if corpus else _Field.empty(),
-                _Field(titles, title_ids, title_sources, title_days) if corpus else _Field.empty(),
-                generation,
-            )
+            self._install(chunk_field, title_field, generation)
 
     def load(self) -> bool:
         """Read the saved index; False when there is none (or it is unreadable or older, which means: rebuild)."""
@@ -206,6 +205,10 @@ class _Field:
     @classmethod
     def empty(cls) -> _Field:
         return cls(None, [], [], [])
+
+    def saved(self) -> dict[str, list[Any]]:
+        """Ids, sources and dates as they are written beside the BM25 files (``load`` reads them back)."""
+        return {"ids": self.ids, "sources": self.sources.tolist(), "days": self.days.tolist()}
 
     def consistent(self) -> bool:
         """Whether the saved ids, sources, dates and BM25 document count agree (a torn save does not)."""

@@ -118,9 +118,9 @@ class HybridRetriever:
         scored = self._score(pool, asked_on)
         ranked = sorted(scored, key=lambda key: (-scored[key], key))
         picked = self._diverse(ranked, pool.chunks, k)
-        if lead_passages > 1 and picked and not picked[0].startswith(_TITLE):
+        if lead_passages > 1 and picked and _title_only(picked[0]) is None:
             lead, chosen = pool.chunks[picked[0]].article_id, set(picked)
-            more = [key for key in ranked if key not in chosen and not key.startswith(_TITLE)
+            more = [key for key in ranked if key not in chosen and _title_only(key) is None
                     and pool.chunks[key].article_id == lead]
             picked[1:1] = more[: lead_passages - 1]
         return self._passages(picked, scored, pool, vector)
@@ -170,12 +170,12 @@ class HybridRetriever:
         return scored
 
     def _passages(self, picked: list[str], scored: dict[str, float], pool: _Pool, vector: np.ndarray) -> list[Passage]:
-        best = self._best_chunks([key[len(_TITLE) :] for key in picked if key.startswith(_TITLE)], vector)
+        best = self._best_chunks([aid for key in picked if (aid := _title_only(key))], vector)
         title_scores = {aid: score for aid, score, _ in pool.titles}
         passages: list[Passage] = []
         for key in picked:
-            if key.startswith(_TITLE):
-                found = best.get(key[len(_TITLE) :])
+            if (aid := _title_only(key)) is not None:
+                found = best.get(aid)
                 if found is None:  # deleted since the BM25 index was built
                     continue
                 chunk, cosine = found
@@ -198,7 +198,7 @@ class HybridRetriever:
         picked: list[str] = []
         taken: dict[str, int] = {}
         for key in ranked:
-            aid = key[len(_TITLE) :] if key.startswith(_TITLE) else chunks[key].article_id
+            aid = _title_only(key) or chunks[key].article_id
             if taken.get(aid, 0) < self.per_article:
                 taken[aid] = taken.get(aid, 0) + 1
                 picked.append(key)
@@ -207,7 +207,7 @@ class HybridRetriever:
         chosen = set(picked)
         # Title-only articles have no chunk candidates, so these are all chunks of articles already picked.
         for key in ranked:
-            if key not in chosen and not key.startswith(_TITLE):
+            if key not in chosen and _title_only(key) is None:
                 picked.append(key)
                 if len(picked) == k:
                     break
@@ -224,6 +224,11 @@ class HybridRetriever:
 
 
 _TITLE = "\x00title:"  # ranking key of an article that came only from the title index
+
+
+def _title_only(key: str) -> str | None:
+    """The article id when ``key`` stands for an article found by its title alone; None for a chunk id."""
+    return key[len(_TITLE) :] if key.startswith(_TITLE) else None
 
 
 @dataclass
