@@ -112,8 +112,8 @@ def best_title(given: str, text: str, url: str = "", markdown: bool = False) -> 
     """
     if given:
         return given
-    if markdown:
+    if markdown and any(line.lstrip().startswith("#") for line in text.splitlines()):
         heading = title_from_text(text, markdown=True)
-        if heading and any(line.lstrip().startswith("#") for line in text.splitlines()):
+        if heading:
             return heading
     return title_from_url(url) or title_from_text(text, markdown=markdown)
