@@ -18,8 +18,11 @@ import time
 import urllib.request
 from pathlib import Path
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
+CHROMIUM = Path("/usr/bin/chromium")  # Debian's; never `playwright install`, which downloads
+CHROMIUM_ARGS = [  # headless in a container, and no background requests of its own
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+    "--disable-sync", "--no-first-run", "--disable-quic",
+]
 QUESTIONS = (
     "Which automaker recalled 2.9 million vehicles?",
     "Which national park was hit by flooding?",
@@ -44,7 +47,8 @@ def group_rss_mb(group: int) -> float:
     return total_kb / 1024
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
@@ -58,7 +62,7 @@ def main() -> int:
         parser.error(f"needs {CHROMIUM} (apt-get install chromium)")
     from playwright.sync_api import sync_playwright
 
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("NEWSDESK_", "OPENAI_"))}
     env["NEWSDESK_DATA_DIR"] = str(args.store.resolve())
     newsdesk = Path(sys.executable).parent / "newsdesk"

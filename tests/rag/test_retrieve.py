@@ -28,11 +28,16 @@ def _write(folder: Path, records: list[dict[str, str]]) -> Path:
     return path
 
 
+@pytest.fixture
+def strike(tmp_path: Path) -> Path:
+    """One article long enough for several chunks, all about the harbour strike."""
+    return _write(tmp_path / "long", [{"id": "strike", "title": "Harbour strike drags on", "text": STRIKE}])
+
+
 def test_one_passage_per_article_while_other_articles_remain(
-    pipeline: Pipeline, ingest_paths: IngestPaths, tiny_corpus: Path, tmp_path: Path
+    pipeline: Pipeline, ingest_paths: IngestPaths, tiny_corpus: Path, strike: Path
 ) -> None:
-    feed = _write(tmp_path / "long", [{"id": "strike", "title": "Harbour strike drags on", "text": STRIKE}])
-    ingest_paths(tiny_corpus, feed)
+    ingest_paths(tiny_corpus, strike)
     passages = pipeline.retrieve("harbour strike dock workers Rotterdam", k=5)
     articles = [p.chunk.article_id for p in passages]
     assert articles[0] == "strike"
@@ -40,10 +45,9 @@ def test_one_passage_per_article_while_other_articles_remain(
 
 
 def test_a_small_corpus_fills_the_list_with_more_passages_of_the_same_articles(
-    pipeline: Pipeline, ingest_paths: IngestPaths, tmp_path: Path
+    pipeline: Pipeline, ingest_paths: IngestPaths, strike: Path
 ) -> None:
-    feed = _write(tmp_path / "long", [{"id": "strike", "title": "Harbour strike drags on", "text": STRIKE}])
-    ingest_paths(feed)
+    ingest_paths(strike)
     chunks = pipeline.store.counts()[1]
     assert chunks >= 3
     passages = pipeline.retrieve("harbour strike", k=3)
@@ -52,10 +56,9 @@ def test_a_small_corpus_fills_the_list_with_more_passages_of_the_same_articles(
 
 
 def test_lead_passages_read_further_into_the_best_article_only(
-    pipeline: Pipeline, ingest_paths: IngestPaths, tiny_corpus: Path, tmp_path: Path
+    pipeline: Pipeline, ingest_paths: IngestPaths, tiny_corpus: Path, strike: Path
 ) -> None:
-    feed = _write(tmp_path / "long", [{"id": "strike", "title": "Harbour strike drags on", "text": STRIKE}])
-    ingest_paths(tiny_corpus, feed)
+    ingest_paths(tiny_corpus, strike)
     plain = pipeline.retrieve("harbour strike dock workers Rotterdam", k=4)
     deeper = pipeline.retrieve("harbour strike dock workers Rotterdam", k=4, lead_passages=2)
     assert len(deeper) == 5

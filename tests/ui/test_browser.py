@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -20,13 +19,9 @@ from typing import Any
 
 import pytest
 
+from eval.page_memory import CHROMIUM, CHROMIUM_ARGS, free_port
 from tests.ui.conftest import SEED_QUESTION
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--no-first-run", "--disable-quic",
-]
 SEED_QUOTE = "is actively lobbying the Trump White House to ease export controls"
 ANSWER_TIMEOUT_MS = 90_000  # generous: the first answer loads the embedder on a shared 2-core machine
 
@@ -48,12 +43,6 @@ class ChatServer:
     data_dir: Path
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def _newsdesk() -> list[str]:
     script = Path(sys.executable).parent / "newsdesk"
     return [str(script)] if script.exists() else [sys.executable, "-m", "rag"]
@@ -65,7 +54,7 @@ def chat_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChatServer
     home = tmp_path_factory.mktemp("chat")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("NEWSDESK_", "OPENAI_"))}
     env.update(NEWSDESK_DATA_DIR=str(home / "data"), HOME=str(home))  # HOME: Streamlit writes ~/.streamlit there
-    port = _free_port()
+    port = free_port()
     log = home / "chat.log"
     started = time.monotonic()
     with log.open("wb") as out:
