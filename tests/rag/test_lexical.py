@@ -78,6 +78,21 @@ def test_inflected_forms_find_each_other(index: LexicalIndex) -> None:
     assert index.search_titles("storms", 1)[0][0] == "storm"
 
 
+def test_stems_come_from_the_c_stemmer_and_match_the_pure_python_one() -> None:
+    # Saved indexes hold stems, and the analyzer key does not say which implementation made them: the C one
+    # (PyStemmer, ten times faster) must stem exactly as snowballstemmer's pure-Python English stemmer does.
+    import snowballstemmer
+    import Stemmer
+    from snowballstemmer.english_stemmer import EnglishStemmer
+
+    from rag.lexical import terms
+
+    assert snowballstemmer.stemmer is Stemmer.Stemmer
+    words = ["recalled", "flights", "generously", "hurricanes", "running", "agreed", "Truss", "crises", "elections"]
+    assert terms(" ".join(words)) == [EnglishStemmer().stemWord(w.lower()) for w in words]
+    assert terms("Flights recalled")[0] == "flight"
+
+
 @pytest.mark.parametrize("query", ["", "the of and", "zebra quokka"], ids=["empty", "stop-words", "unknown"])
 def test_no_matching_terms_returns_nothing(index: LexicalIndex, query: str) -> None:
     assert index.search(query, 5) == []
