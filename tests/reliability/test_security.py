@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -33,6 +32,7 @@ from rag.settings import Settings
 from tests.conftest import IngestPaths
 from tests.reliability.conftest import FAKE_KEY, SEED_QUESTION, PipelineOn, newsdesk, no_traceback
 from tests.servers.openai_stub import MODEL, OpenAIStub, Scenario, running_stub
+from tests.servers.ports import free_port
 
 pytestmark = pytest.mark.integration
 
@@ -200,9 +200,7 @@ def test_the_page_binds_loopback_by_default_and_warns_before_exposing_it(
         raise SystemExit(0)
 
     monkeypatch.setattr(os, "execv", execv)
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = str(probe.getsockname()[1])
+    port = str(free_port())
 
     for extra in ([], ["--host", "0.0.0.0"]):
         with pytest.raises(SystemExit):

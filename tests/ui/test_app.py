@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import socket
 from pathlib import Path
 
 import pytest
 
 from rag.records import REFUSAL
+from tests.servers.ports import free_port
 from tests.ui.conftest import SEED_QUESTION, app_on, ask, ingest_into, page_text
 
 pytestmark = pytest.mark.integration
@@ -119,9 +119,7 @@ def test_an_empty_store_offers_the_sample_and_then_answers(tmp_path: Path, monke
 def test_a_dead_llm_endpoint_gives_a_warning_and_the_offline_answer(
     bundled_data: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    with socket.socket() as probe:  # a port nothing listens on
-        probe.bind(("127.0.0.1", 0))
-        dead = probe.getsockname()[1]
+    dead = free_port()
     monkeypatch.setenv("NEWSDESK_OPENAI_BASE_URL", f"http://127.0.0.1:{dead}/v1")
     monkeypatch.setenv("NEWSDESK_OPENAI_API_KEY", "sk-page-test-0a1b2c3d4e5f")
     monkeypatch.setenv("NEWSDESK_LLM_TIMEOUT", "2")

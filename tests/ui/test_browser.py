@@ -19,7 +19,8 @@ from typing import Any
 
 import pytest
 
-from eval.page_memory import CHROMIUM, CHROMIUM_ARGS, free_port
+from eval.page_memory import CHROMIUM, CHROMIUM_ARGS
+from tests.servers.ports import free_port
 from tests.ui.conftest import SEED_QUESTION
 
 SEED_QUOTE = "is actively lobbying the Trump White House to ease export controls"
