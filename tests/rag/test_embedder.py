@@ -62,7 +62,18 @@ def test_vectors_are_384_dimensional_unit_length_and_in_input_order(embedder: Mi
 def test_batch_size_does_not_change_the_vectors(embedder: MiniLMEmbedder) -> None:
     texts = [f"Story {n}: {'the council met again ' * n}" for n in range(1, 8)]
     small_batches = MiniLMEmbedder(batch_size=2)
+    one_by_one = MiniLMEmbedder(token_budget=1)
     assert np.allclose(small_batches.embed_array(texts), embedder.embed_array(texts), atol=1e-5)
+    assert np.allclose(one_by_one.embed_array(texts), embedder.embed_array(texts), atol=1e-5)
+
+
+def test_batches_hold_at_most_the_token_budget_of_padded_wordpieces(embedder: MiniLMEmbedder) -> None:
+    budgeted = MiniLMEmbedder(token_budget=500)
+    lengths = [10, 10, 30, 40, 100, 200, 300, 600]  # ascending, as embed_array sorts them
+    batches = list(budgeted._batches(lengths, list(range(len(lengths)))))
+    # Five short texts share a call (5 x 100 padded), the 200 and 300 would pad to 600, the 600 is over alone.
+    assert batches == [[0, 1, 2, 3, 4], [5], [6], [7]]
+    assert list(MiniLMEmbedder(batch_size=2)._batches(lengths[:3], [0, 1, 2])) == [[0, 1], [2]]
 
 
 def test_it_is_a_langchain_embeddings(embedder: MiniLMEmbedder) -> None:
