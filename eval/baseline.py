@@ -5,7 +5,8 @@ same MiniLM embedder (chunk text only, no title), cosine top-k from a Chroma col
 the text of the top passage: no hybrid retrieval, no sentence selection, no refusal, no citations.
 
 langchain-chroma is not installed, so the vectors live in a plain ``chromadb`` PersistentClient under
-``<data_dir>/baseline/`` in a collection named after the corpus content, the splitter and the embedder.
+``<data_dir>/baseline/`` in a collection named after what it indexes (each article's text and URL; not titles
+or other metadata, so re-titling articles keeps it), the splitter and the embedder.
 A re-run over the same articles reuses it; an interrupted build resumes where it stopped (chunk ids are
 derived from content); a changed corpus gets a new collection and the old one is dropped.
 """
@@ -15,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ from langchain_text_splitters import RecursiveCharacterTextSplitter
 
 from rag.embedder import MiniLMEmbedder
 from rag.errors import EmptyIndexError, StoreError
+from rag.records import Article
 from rag.store import Store
 
 CHUNK_SIZE, CHUNK_OVERLAP = 1000, 200
@@ -61,13 +63,19 @@ class BuildInfo:
         return self.embedded == 0
 
 
-def corpus_key(states: dict[str, tuple[str, str]], embedder_id: str) -> str:
-    """A digest of every stored article's content hash plus the splitter and embedder: the cache key.
+def corpus_key(articles: Mapping[str, Article], embedder_id: str) -> str:
+    """A digest of every article's text and URL (all the baseline reads of it), the splitter and the embedder:
+    the cache key.
 
-    >>> corpus_key({"a": ("h1", "x")}, "m") == corpus_key({"a": ("h1", "y")}, "m")
-    True
+    >>> a, b = Article("a", "Dock workers struck.", url="u"), Article("a", "Dock workers struck.", url="u", title="T")
+    >>> corpus_key({"a": a}, "m") == corpus_key({"a": b}, "m"), corpus_key({"a": a}, "m") == corpus_key({"a": a}, "n")
+    (True, False)
     """
-    payload = json.dumps([sorted((aid, h) for aid, (h, _) in states.items()), CHUNK_SIZE, CHUNK_OVERLAP, embedder_id])
+    digests = sorted(
+        (aid, hashlib.sha256(f"{article.url}\x1f{article.text}".encode()).hexdigest())
+        for aid, article in articles.items()
+    )
+    payload = json.dumps([digests, CHUNK_SIZE, CHUNK_OVERLAP, embedder_id])
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
@@ -98,7 +106,8 @@ class Baseline:
         ids = sorted(self.store.article_paths())
         if not ids:
             raise EmptyIndexError("The baseline has no articles to index; ingest a corpus first.")
-        key = corpus_key(self.store.article_states(ids), self.embedder.id)
+        articles = self.store.articles(ids)
+        key = corpus_key(articles, self.embedder.id)
         name = f"baseline-{key[:40]}"
         try:
             self.cache_dir.mkdir(parents=True, exist_ok=True)
@@ -117,12 +126,12 @@ class Baseline:
         )
         embedded = 0
         if not (collection.metadata or {}).get("complete"):
-            embedded = self._fill(collection, ids, progress)
+            embedded = self._fill(collection, [articles[aid] for aid in ids if aid in articles], progress)
             collection.modify(metadata={"complete": True, "articles": len(ids)})
         self._collection = collection
         return BuildInfo(name, len(ids), int(collection.count()), embedded, time.perf_counter() - started)
 
-    def _fill(self, collection: Any, ids: list[str], progress: Progress | None) -> int:
+    def _fill(self, collection: Any, articles: list[Article], progress: Progress | None) -> int:
         present: set[str] = set()
         offset = 0
         while True:
@@ -133,19 +142,17 @@ class Baseline:
             offset += len(page["ids"])
         pending: list[tuple[str, str, dict[str, Any]]] = []
         embedded = 0
-        for done, article_id in enumerate(ids, start=1):
-            article = self.store.get_article(article_id)
-            if article is not None:
-                for position, text in enumerate(split_article(article.text)):
-                    cid = _chunk_id(article_id, position)
-                    if cid not in present:
-                        meta = {"article_id": article_id, "url": article.url, "position": position}
-                        pending.append((cid, text, meta))
-            if len(pending) >= BATCH or done == len(ids):
+        for done, article in enumerate(articles, start=1):
+            for position, text in enumerate(split_article(article.text)):
+                cid = _chunk_id(article.id, position)
+                if cid not in present:
+                    meta = {"article_id": article.id, "url": article.url, "position": position}
+                    pending.append((cid, text, meta))
+            if len(pending) >= BATCH or done == len(articles):
                 embedded += self._write(collection, pending)
                 pending = []
             if progress:
-                progress(done, len(ids))
+                progress(done, len(articles))
         return embedded
 
     def _write(self, collection: Any, items: list[tuple[str, str, dict[str, Any]]]) -> int:

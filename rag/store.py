@@ -192,6 +192,14 @@ class Store:
             return None
         return chroma.to_article(result["ids"][0], result["documents"][0], result["metadatas"][0])
 
+    def articles(self, ids: Sequence[str]) -> dict[str, Article]:
+        """The stored articles among ``ids``, read in pages rather than one request each."""
+        self._open(create=False)
+        return {
+            aid: chroma.to_article(aid, doc, meta)
+            for aid, doc, meta in _by_ids(self._articles, ids, ["documents", "metadatas"])
+        }
+
     def article_states(self, ids: Sequence[str]) -> dict[str, tuple[str, str]]:
         """For stored ids among ``ids``: (content_hash, fingerprint they were indexed with)."""
         self._open(create=False)
