@@ -103,10 +103,10 @@ class Baseline:
         import chromadb
 
         started = time.perf_counter()
-        ids = sorted(self.store.article_paths())
+        articles = self.store.articles()
+        ids = sorted(articles)
         if not ids:
             raise EmptyIndexError("The baseline has no articles to index; ingest a corpus first.")
-        articles = self.store.articles(ids)
         key = corpus_key(articles, self.embedder.id)
         name = f"baseline-{key[:40]}"
         try:
@@ -126,7 +126,7 @@ class Baseline:
         )
         embedded = 0
         if not (collection.metadata or {}).get("complete"):
-            embedded = self._fill(collection, [articles[aid] for aid in ids if aid in articles], progress)
+            embedded = self._fill(collection, [articles[aid] for aid in ids], progress)
             collection.modify(metadata={"complete": True, "articles": len(ids)})
         self._collection = collection
         return BuildInfo(name, len(ids), int(collection.count()), embedded, time.perf_counter() - started)

@@ -192,13 +192,12 @@ class Store:
             return None
         return chroma.to_article(result["ids"][0], result["documents"][0], result["metadatas"][0])
 
-    def articles(self, ids: Sequence[str]) -> dict[str, Article]:
-        """The stored articles among ``ids``, read in pages rather than one request each."""
+    def articles(self, ids: Sequence[str] | None = None) -> dict[str, Article]:
+        """Every stored article (or those among ``ids``), read in pages rather than one request each."""
         self._open(create=False)
-        return {
-            aid: chroma.to_article(aid, doc, meta)
-            for aid, doc, meta in _by_ids(self._articles, ids, ["documents", "metadatas"])
-        }
+        include = ["documents", "metadatas"]
+        rows = _scan(self._articles, include) if ids is None else _by_ids(self._articles, ids, include)
+        return {aid: chroma.to_article(aid, doc, meta) for aid, doc, meta in rows}
 
     def article_states(self, ids: Sequence[str]) -> dict[str, tuple[str, str]]:
         """For stored ids among ``ids``: (content_hash, fingerprint they were indexed with)."""
