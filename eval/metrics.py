@@ -12,15 +12,14 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
 
 from eval.questions import Question
+from rag.urls import canonical_url
 
 RANKS = (1, 5, 10)  # Recall@k for these k; MRR is cut at the largest
 DEPTH = max(RANKS)
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
 _SPACE = re.compile(r"\s+")
-_URL = re.compile(r"(?i)^(https?://|www\.)")
 
 
 def normalize_answer(text: str) -> str:
@@ -69,23 +68,16 @@ def row_correct(question: Question, text: str, refused: bool) -> bool:
 def normalize_source(value: str) -> str:
     """A source or article id in the form both sides are compared in.
 
-    URLs lose their scheme, ``www.``, ``#fragment`` (RealTime QA's ``#:~:text=`` highlights) and trailing
-    slash, and their host is lower-cased; anything else (a file id) is only stripped.
+    A URL becomes the page it names (``rag.urls.canonical_url``: no scheme, ``www.``, ``#fragment`` such as
+    RealTime QA's ``#:~:text=`` highlights, tracking parameters, trailing slash or ``index.html``), so a gold
+    page retrieved under another of its addresses counts; anything else (a file id) is only stripped.
 
     >>> normalize_source("https://www.CNN.com/2022/06/12/a/index.html#:~:text=The%20company")
-    'cnn.com/2022/06/12/a/index.html'
-    >>> normalize_source("http://cnn.com/x/?p=1"), normalize_source(" 000_78dbcec5bdb2f3cc.txt ")
+    'cnn.com/2022/06/12/a'
+    >>> normalize_source("http://cnn.com/x/?p=1&utm_source=feed"), normalize_source(" 000_78dbcec5bdb2f3cc.txt ")
     ('cnn.com/x?p=1', '000_78dbcec5bdb2f3cc.txt')
     """
-    value = value.strip()
-    if not _URL.match(value):
-        return value
-    parts = urlsplit(value if "://" in value else f"http://{value}")
-    host = (parts.hostname or "").removeprefix("www.")
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    query = f"?{parts.query}" if parts.query else ""
-    return f"{host}{parts.path.rstrip('/')}{query}"
+    return canonical_url(value) or value.strip()
 
 
 def first_relevant_rank(retrieved: Sequence[tuple[str, str]], sources: Iterable[str]) -> int | None:

@@ -79,8 +79,10 @@ def test_normalize_answer_and_keywords() -> None:
 @pytest.mark.parametrize(
     ("source", "expected"),
     [
-        ("https://www.cnn.com/2022/06/12/x/index.html#:~:text=The%20company", "cnn.com/2022/06/12/x/index.html"),
-        ("http://cnn.com/2022/06/12/tech/x/index.html", "cnn.com/2022/06/12/tech/x/index.html"),
+        ("https://www.cnn.com/2022/06/12/x/index.html#:~:text=The%20company", "cnn.com/2022/06/12/x"),
+        ("http://cnn.com/2022/06/12/tech/x/index.html", "cnn.com/2022/06/12/tech/x"),
+        ("https://www.cnn.com/2022/06/12/tech/x?cid=external-feeds_iluminar_google", "cnn.com/2022/06/12/tech/x"),
+        ("https://www.cnn.com/2022/06/12/tech/x/index.html?utm_source=ribbon", "cnn.com/2022/06/12/tech/x"),
         ("https://WWW.Example.com/a/b/", "example.com/a/b"),
         ("www.example.com/a?id=3#top", "example.com/a?id=3"),
         ("https://example.com:8443/a", "example.com:8443/a"),
@@ -107,6 +109,7 @@ CNN = "https://www.cnn.com/2022/06/12/tech/lightning-cable/index.html"
         pytest.param([("x", ""), ("y", "")], ["a.txt"], None, id="not-retrieved"),
         pytest.param([], ["a.txt"], None, id="nothing-retrieved"),
         pytest.param([("b", ""), ("a", "")], ["zzz", "a"], 2, id="any-of-several-sources"),
+        pytest.param([("x", ""), ("y", CNN.removesuffix("/index.html"))], [CNN], 2, id="same-page-other-address"),
     ],
 )
 def test_first_relevant_rank(retrieved: list[tuple[str, str]], sources: list[str], rank: int | None) -> None:
