@@ -17,6 +17,7 @@ from rag.lexical import LexicalIndex
 from rag.records import Chunk, Passage
 from rag.settings import Settings
 from rag.store import Filters, Store
+from rag.urls import canonical_url
 
 
 def rrf(rankings: list[list[str]], constant: int) -> dict[str, float]:
@@ -32,24 +33,31 @@ def rrf(rankings: list[list[str]], constant: int) -> dict[str, float]:
     return {item: round(score, 5) for item, score in fused.items()}
 
 
+UNDATED_PRIOR = 0.5
+
+
 def date_prior(published_at: str, asked_on: str) -> float:
     """How much a question asked on ``asked_on`` favours an article published on ``published_at``.
 
     News questions ask about the recent past: an article from the week up to the question is the likeliest
-    source, the weeks before it less so, and one published after the question was asked cannot be it. Unknown
-    dates are neutral. (RealTime QA: 204 of 220 gold articles are 0-5 days older than their question.)
+    source, the weeks before it less so, and one published after the question was asked cannot be it. (RealTime
+    QA: 204 of 220 gold articles are 0-5 days older than their question.) An article without a date gets the
+    middle of the scale, as if from the fortnight before: it may be this week's or years old, and scoring it as
+    old (0) would bury every undated page under the dated ones whenever a corpus mixes the two.
 
     >>> [date_prior(d, "2022-06-16") for d in ("2022-06-12", "2022-06-05", "2022-05-30", "2022-01-01", "2022-06-17")]
     [1.0, 0.5, 0.2, 0.0, -1.0]
-    >>> date_prior("", "2022-06-16")
-    0.0
+    >>> date_prior("", "2022-06-16"), date_prior("2022-13-45", "2022-06-16")
+    (0.5, 0.5)
     """
-    if len(published_at) < 10 or len(asked_on) < 10:
+    if len(asked_on) < 10:
         return 0.0
+    if len(published_at) < 10:
+        return UNDATED_PRIOR
     try:
         days = (date.fromisoformat(asked_on[:10]) - date.fromisoformat(published_at[:10])).days
     except ValueError:
-        return 0.0
+        return UNDATED_PRIOR
     if days < 0:
         return -1.0
     if days <= 6:
@@ -193,21 +201,23 @@ class HybridRetriever:
         return passages
 
     def _diverse(self, ranked: list[str], chunks: dict[str, Chunk], k: int) -> list[str]:
-        """The first ``k`` keys with at most ``per_article`` per article; when fewer articles than that are
-        found (a small corpus), the rest are filled with their next-best chunks, in rank order."""
+        """The first ``k`` keys with at most ``per_article`` per page (one article stored under several of its
+        addresses is one source); when fewer pages than that are found (a small corpus), the rest are filled with
+        the picked articles' next-best chunks, in rank order."""
         picked: list[str] = []
         taken: dict[str, int] = {}
         for key in ranked:
-            aid = _title_only(key) or chunks[key].article_id
-            if taken.get(aid, 0) < self.per_article:
-                taken[aid] = taken.get(aid, 0) + 1
+            page = _page(key, chunks)
+            if taken.get(page, 0) < self.per_article:
+                taken[page] = taken.get(page, 0) + 1
                 picked.append(key)
                 if len(picked) == k:
                     return picked
         chosen = set(picked)
+        articles = {chunks[key].article_id for key in picked if _title_only(key) is None}
         # Title-only articles have no chunk candidates, so these are all chunks of articles already picked.
         for key in ranked:
-            if key not in chosen and _title_only(key) is None:
+            if key not in chosen and _title_only(key) is None and chunks[key].article_id in articles:
                 picked.append(key)
                 if len(picked) == k:
                     break
@@ -229,6 +239,14 @@ _TITLE = "\x00title:"  # ranking key of an article that came only from the title
 def _title_only(key: str) -> str | None:
     """The article id when ``key`` stands for an article found by its title alone; None for a chunk id."""
     return key[len(_TITLE) :] if key.startswith(_TITLE) else None
+
+
+def _page(key: str, chunks: dict[str, Chunk]) -> str:
+    """The page a ranking key stands for: its URL written one way, else its article id."""
+    if (aid := _title_only(key)) is not None:
+        return aid
+    chunk = chunks[key]
+    return canonical_url(chunk.url) or chunk.article_id
 
 
 @dataclass

@@ -117,3 +117,37 @@ def test_an_undated_question_is_asked_today_unless_recency_is_off(
     pipeline.settings.recency = False
     scores = {p.chunk.article_id: p.scores["fused"] for p in pipeline.retrieve(question, k=2)}
     assert scores["new"] - scores["old"] < 0.01  # no date in play: only the words rank them
+
+
+def test_an_undated_article_ranks_below_that_weeks_and_above_old_ones(
+    pipeline: Pipeline, ingest_paths: IngestPaths, tmp_path: Path
+) -> None:
+    text = "The city council voted to close the old bridge for repairs, officials said."
+    feed = _write(tmp_path / "dated", [
+        {"id": "june", "title": "Council closes bridge", "published_at": "2022-06-14", "text": text},
+        {"id": "undated", "title": "Council closes bridge", "text": text + " "},
+        {"id": "march", "title": "Council closes bridge", "published_at": "2022-03-02", "text": text + "  "},
+    ])
+    ingest_paths(feed)
+    ranked = [p.chunk.article_id for p in pipeline.retrieve("Why was the old bridge closed?", k=3,
+                                                            asked_on="2022-06-16")]
+    assert ranked == ["june", "undated", "march"]
+
+
+def test_one_page_under_several_addresses_is_one_source(
+    pipeline: Pipeline, ingest_paths: IngestPaths, tiny_corpus: Path, tmp_path: Path
+) -> None:
+    page = "https://news.example/2022/10/17/tech/parler-sale"
+    feed = _write(tmp_path / "copies", [
+        {"id": "plain", "url": page, "title": "Rapper buys Parler", "text": "The rapper agreed to buy Parler."},
+        {"id": "index", "url": page + "/index.html", "title": "Rapper buys Parler",
+         "text": "The rapper agreed to buy Parler."},
+        {"id": "feed", "url": page + "?cid=external-feeds_iluminar_google", "title": "Rapper buys Parler",
+         "text": "The rapper agreed to buy Parler, the social network."},
+    ])
+    ingest_paths(tiny_corpus, feed)
+    passages = pipeline.retrieve("Who is buying the Parler social network?", k=4)
+    copies = [p.chunk.article_id for p in passages if p.chunk.article_id in {"plain", "index", "feed"}]
+    assert len(copies) == 1 and passages[0].chunk.article_id == copies[0]
+    assert len(passages) == 4  # the other three places go to other pages
+
