@@ -65,15 +65,18 @@ class BuildInfo:
 
 def corpus_key(articles: Mapping[str, Article], embedder_id: str) -> str:
     """A digest of every article's text and URL (all the baseline reads of it), the splitter and the embedder:
-    the cache key.
+    the cache key. Headline-only articles have no text to split, so they do not count.
 
     >>> a, b = Article("a", "Dock workers struck.", url="u"), Article("a", "Dock workers struck.", url="u", title="T")
     >>> corpus_key({"a": a}, "m") == corpus_key({"a": b}, "m"), corpus_key({"a": a}, "m") == corpus_key({"a": a}, "n")
     (True, False)
+    >>> corpus_key({"a": a, "link": Article("link", "", url="v", title="T")}, "m") == corpus_key({"a": a}, "m")
+    True
     """
     digests = sorted(
         (aid, hashlib.sha256(f"{article.url}\x1f{article.text}".encode()).hexdigest())
         for aid, article in articles.items()
+        if article.text
     )
     payload = json.dumps([digests, CHUNK_SIZE, CHUNK_OVERLAP, embedder_id])
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()

@@ -93,7 +93,9 @@ def chunk_article(
     """The chunks of ``article``; each one's indexed text is checked with ``fits`` (the embedder's tokenizer)
     and halved until it fits, because cl100k tokens and MiniLM wordpieces do not count alike."""
     spans = chunk_spans(article.text, max_tokens, overlap)
-    if fits is not None:
+    if not article.text:  # a headline-only article (a link whose page had no text): its title is what is indexed
+        spans = [(0, 0)]
+    elif fits is not None:
         spans = [piece for span in spans for piece in _fit(article, span, max_tokens, fits)]
     return [
         Chunk(

@@ -225,6 +225,9 @@ def _read_jsonl(path: Path, where: str) -> Generator[Item, None, bool]:  # retur
             result = _article_from_json(text, path, line_where)
             if isinstance(result, Rejected):
                 complete = False
+            elif not result.text:
+                yield Note(line_where, f"no text: indexed by its headline ({result.title!r}) and link only; "
+                                       "answers cannot quote it")
             yield result
     if not lines:
         yield Rejected(where, "empty: no article lines")
@@ -241,10 +244,14 @@ def _article_from_json(line: str, path: Path, where: str) -> Article | Rejected:
     if not isinstance(record, dict):
         return Rejected(where, "not a JSON object; each line must be an article object with a 'text' field")
     text = record.get("text")
-    if not isinstance(text, str) or not text.strip():
-        return Rejected(where, "no 'text' (a non-empty string is required)")
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
     url = _string(record.get("url"))
+    if text is None or (isinstance(text, str) and not text.strip()):
+        # A crawler that could not extract a page still knows its address and headline; a link that answers
+        # "which page covers this?" is worth keeping, though no answer can quote it.
+        text = "" if _is_http(url) and best_title(_string(record.get("title")), "", url) else None
+    if not isinstance(text, str):
+        return Rejected(where, "no 'text' (a non-empty string, or a 'url' whose page has a headline, is required)")
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
     article_id = _string(record.get("id")) or url or where
     authors = record.get("authors") or ()
     if isinstance(authors, str):

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from rag.errors import NewsdeskError
+from rag.records import HEADLINE_ONLY
 from rag.settings import Settings
 
 EXIT_ERROR, EXIT_USAGE, EXIT_PARTLY_REJECTED = 1, 2, 3
@@ -174,8 +175,8 @@ def _print_sources(answer: Any) -> None:
     elif answer.refused and answer.passages:
         print("\nClosest passages:")
         for i, p in enumerate(answer.passages[:3], start=1):
-            snippet = " ".join(p.chunk.text.split())[:200]
-            print(f"({i}) {p.chunk.title or p.chunk.article_id}: {snippet}…")
+            snippet = " ".join(p.chunk.text.split())[:200] + "…" if p.chunk.text else HEADLINE_ONLY
+            print(f"({i}) {p.chunk.title or p.chunk.article_id}: {snippet}")
 
 
 def _iso(value: str | None, flag: str) -> str:

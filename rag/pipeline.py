@@ -164,7 +164,11 @@ class Pipeline:
         # The answer reads three passages of the likeliest article: an answer often sits just past the passage
         # that matched the question (RealTime QA, full corpus: accuracy 0.591 → 0.609 → 0.618 with one, two and
         # three; gold articles only 0.486 → 0.523 → 0.536; about 20 ms more per answer than two).
-        passages = self.retrieve(standalone, k, filters, asked_on, lead_passages=LEAD_PASSAGES)
+        found = self.retrieve(standalone, k, filters, asked_on, lead_passages=LEAD_PASSAGES)
+        # Answers read passages with text; pages known only by their headline follow as links. Kept after the
+        # others, so the [n] an answer cites is the nth passage of the list the page shows.
+        passages = [p for p in found if p.chunk.text]
+        links = [p for p in found if not p.chunk.text]
         timings["retrieve"] = _ms(t0)
         t0 = time.perf_counter()
         if self.settings.generative and passages:
@@ -180,7 +184,7 @@ class Pipeline:
             else:
                 timings["answer"] = _ms(t0)
                 yield self._generated_answer(
-                    question, standalone, "".join(pieces), passages, timings, warnings, started
+                    question, standalone, "".join(pieces), passages, links, timings, warnings, started
                 )
                 return
         extract = self.extractive.answer(standalone, passages)
@@ -193,7 +197,7 @@ class Pipeline:
             question=question,
             text=text,
             citations=extract.citations,
-            passages=tuple(passages),
+            passages=(*passages, *links),
             refused=extract.refused,
             mode=mode,
             timings_ms=timings,
@@ -215,6 +219,7 @@ class Pipeline:
         standalone: str,
         raw: str,
         passages: list[Passage],
+        links: list[Passage],
         timings: dict[str, float],
         warnings: list[str],
         started: float,
@@ -240,7 +245,7 @@ class Pipeline:
             question=question,
             text=REFUSAL if refused else text,
             citations=() if refused else _merge_citations(span_citations(checks, fitted), cite_markers(text, fitted)),
-            passages=tuple(passages),
+            passages=(*passages, *links),
             refused=refused,
             mode="generative",
             timings_ms=timings,

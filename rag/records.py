@@ -102,3 +102,4 @@ class Answer:
 
 
 REFUSAL = "I couldn't find that in the articles."
+HEADLINE_ONLY = "Headline only: no text was stored for this page; open its link to read it."

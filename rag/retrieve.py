@@ -113,8 +113,8 @@ class HybridRetriever:
         asked_on: str | None = None,
         lead_passages: int = 1,
     ) -> list[Passage]:
-        """The ``k`` best passages for ``query``, each with dense, bm25, fused and (when its article's headline
-        matched) title scores.
+        """The ``k`` best passages for ``query`` (and any headline-only article ranked among them), each with
+        dense, bm25, fused and (when its article's headline matched) title scores.
 
         With ``asked_on`` (ISO date), the fused score also carries ``date_weight * date_prior``. With
         ``lead_passages`` above 1, the best article's next-best passages follow its best one (on top of ``k``):
@@ -203,15 +203,18 @@ class HybridRetriever:
     def _diverse(self, ranked: list[str], chunks: dict[str, Chunk], k: int) -> list[str]:
         """The first ``k`` keys with at most ``per_article`` per page (one article stored under several of its
         addresses is one source); when fewer pages than that are found (a small corpus), the rest are filled with
-        the picked articles' next-best chunks, in rank order."""
+        the picked articles' next-best chunks, in rank order. A headline-only article (no text) ranked among
+        them is kept as a link but not counted: the ``k`` are the passages an answer can read."""
         picked: list[str] = []
         taken: dict[str, int] = {}
+        readable = 0
         for key in ranked:
             page = _page(key, chunks)
             if taken.get(page, 0) < self.per_article:
                 taken[page] = taken.get(page, 0) + 1
                 picked.append(key)
-                if len(picked) == k:
+                readable += _title_only(key) is not None or bool(chunks[key].text)
+                if readable == k:
                     return picked
         chosen = set(picked)
         articles = {chunks[key].article_id for key in picked if _title_only(key) is None}
@@ -219,7 +222,8 @@ class HybridRetriever:
         for key in ranked:
             if key not in chosen and _title_only(key) is None and chunks[key].article_id in articles:
                 picked.append(key)
-                if len(picked) == k:
+                readable += bool(chunks[key].text)
+                if readable == k:
                     break
         return picked
 

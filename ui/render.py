@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from rag.records import Citation, Passage, SentenceCheck
+from rag.records import HEADLINE_ONLY, Citation, Passage, SentenceCheck
 from rag.verify import locate
 
 NOT_FOUND = "not found in the sources"
@@ -145,7 +145,7 @@ def source_card(citation: Citation, window: Window) -> str:
 def passage_card(n: int, passage: Passage, width: int = SNIPPET_CHARS) -> str:
     """A retrieved passage (for refusals and "Why these passages"): title, source, date, scores, a snippet."""
     chunk = passage.chunk
-    text = _squash(chunk.text)
+    text = _squash(chunk.text) or HEADLINE_ONLY
     snippet = text if len(text) <= width else text[: text.rfind(" ", 0, width) if " " in text[:width] else width] + " …"
     return (
         '<div class="nd-passage" style="margin:0.2rem 0 0.8rem 0">'

@@ -168,7 +168,9 @@ def test_malformed_jsonl_lines_are_reported_as_file_and_line_and_the_rest_goes_i
     assert sorted(where) == ["feed.jsonl:2", "feed.jsonl:4", "feed.jsonl:5", "feed.jsonl:6"]
     assert where["feed.jsonl:2"].startswith("malformed JSON (Unterminated string")
     assert where["feed.jsonl:4"].startswith("not a JSON object")
-    assert where["feed.jsonl:5"] == where["feed.jsonl:6"] == "no 'text' (a non-empty string is required)"
+    assert where["feed.jsonl:5"] == where["feed.jsonl:6"] == (
+        "no 'text' (a non-empty string, or a 'url' whose page has a headline, is required)"
+    )
     assert _stored_ids(pipeline) == {"good.txt", "a1", "a3", "a7"}
     assert report.exit_code == EXIT_PARTLY_REJECTED
 

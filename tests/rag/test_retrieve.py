@@ -151,3 +151,24 @@ def test_one_page_under_several_addresses_is_one_source(
     assert len(copies) == 1 and passages[0].chunk.article_id == copies[0]
     assert len(passages) == 4  # the other three places go to other pages
 
+
+def test_a_page_known_only_by_its_headline_is_found_and_shown_after_the_passages_answers_read(
+    pipeline: Pipeline, ingest_paths: IngestPaths, tiny_corpus: Path, tmp_path: Path
+) -> None:
+    # A crawler that could not extract the page's text still has its address, whose slug is its headline.
+    link = "https://news.example/travel/article/eiffel-tower-paris-needs-repairs/index.html"
+    feed = _write(tmp_path / "links", [{"url": link, "text": ""}])
+    report = ingest_paths(tiny_corpus, feed)
+    assert report.rejected == [] and report.added == 7
+    assert [n.message for n in report.notes if n.where.endswith("feed.jsonl:1")] == [
+        "no text: indexed by its headline ('Eiffel tower paris needs repairs') and link only; answers cannot quote it"]
+    stored = pipeline.store.get_article(link)
+    assert stored is not None and (stored.text, stored.title) == ("", "Eiffel tower paris needs repairs")
+
+    question = "Does the Eiffel Tower in Paris need repairs?"
+    found = pipeline.retrieve(question, k=3)
+    assert found[0].chunk.article_id == link
+    assert len(found) == 4 and all(p.chunk.text for p in found[1:])  # the link does not take a reader's place
+    answer = pipeline.answer(question, k=3)
+    assert [p.chunk.article_id for p in answer.passages][-1] == link  # after the passages the answer read
+    assert all(c.article_id != link for c in answer.citations)
