@@ -7,6 +7,9 @@ import re
 import nupunkt
 
 _BREAK = re.compile(r"\n\s*\n")  # a blank line always ends a sentence, even without punctuation
+# Titles nupunkt's model does not know as abbreviations; it ends a sentence after them, which cut answers such as
+# "… best known for her portrayal of Lt." off before the name.
+_TITLE_BEFORE_NAME = re.compile(r"(?:^|\s)(?:Lt|Lts|Cmdr|Pfc|Msgr|Gens|Reps|Govs)\.$")
 
 
 def sentence_spans(text: str) -> list[tuple[int, int]]:
@@ -14,15 +17,23 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
 
     >>> sentence_spans("Mr. Smith went to Washington. He met U.S. officials.\\n\\nHeadline")
     [(0, 29), (30, 52), (54, 62)]
+    >>> len(sentence_spans("She played Lt. Nyota Uhura. She was 89."))
+    2
     """
     spans: list[tuple[int, int]] = []
     block_start = 0
     for block_end, next_start in [*((m.start(), m.end()) for m in _BREAK.finditer(text)), (len(text), len(text))]:
         block = text[block_start:block_end]
+        joined = False
         for lo, hi in nupunkt.sent_spans(block) if block.strip() else []:
             lo, hi = _strip(block, lo, hi)
-            if hi > lo:
+            if hi <= lo:
+                continue
+            if joined:
+                spans[-1] = (spans[-1][0], block_start + hi)
+            else:
                 spans.append((block_start + lo, block_start + hi))
+            joined = bool(_TITLE_BEFORE_NAME.search(block[lo:hi]))
         block_start = next_start
     return spans
 
