@@ -3,7 +3,8 @@
 It cannot say anything the articles do not say. Each candidate sentence is scored by
 ``DENSE_WEIGHT * cosine(question, sentence) + LEXICAL_WEIGHT * share of the question's content words it holds``,
 minus ``TYPE_PENALTY`` when the question asks for a number, a time or a person and the sentence holds none
-(``rag.answer_types``); below ``threshold`` for the best sentence, it refuses.
+(``rag.answer_types``); below ``threshold`` for the best sentence, it refuses. A chosen sentence that opens by
+referring back ("She …", "The band …") comes with the sentence before it, which says who or what that is.
 """
 
 from __future__ import annotations
@@ -33,6 +34,10 @@ EXTRA_MARGIN = 0.2  # a second/third sentence joins when it scores within this o
 MAX_SENTENCES = 3
 LONG_SENTENCE = 400  # characters; longer "sentences" (lists, run-ons) are cut into windows at word breaks
 _WORD_BREAK = re.compile(r"\s+")
+# A pronoun, or "The" and a common noun: the sentence names its subject somewhere before it. RealTime QA, full
+# corpus: accuracy 0.600 → 0.618 with the sentence before shown (pronouns alone: 0.600), answers p50 467 → 510
+# characters.
+_REFERS_BACK = re.compile(r"^[\"“‘(]?(?:(?:He|She|It|They|His|Her|Its|Their|This|These|Those)\b|The [a-z])")
 
 
 @dataclass(frozen=True)
@@ -132,6 +137,29 @@ def _windows(text: str, lo: int, hi: int) -> list[tuple[int, int]]:
     return spans
 
 
+def with_context(chosen: list[Candidate], passages: list[Passage]) -> list[Candidate]:
+    """``chosen`` (in passage order), each sentence that refers back preceded by the one before it in its
+    passage, unless that one is shown already or the passage has none.
+
+    >>> from rag.records import Chunk
+    >>> text = "Blink-182 is touring. The band will reunite."
+    >>> passage = Passage(Chunk("c", "a", 0, text, 0, len(text)))
+    >>> [c.text for c in with_context([Candidate(0, 22, 44, text[22:44])], [passage])]
+    ['Blink-182 is touring.', 'The band will reunite.']
+    """
+    shown = {(c.passage_index, c.start) for c in chosen}
+    out: list[Candidate] = []
+    for c in chosen:
+        if _REFERS_BACK.match(c.text):
+            before = [span for span in passage_sentences(passages[c.passage_index]) if span[1] <= c.start]
+            if before and (c.passage_index, before[-1][0]) not in shown:
+                lo, hi = before[-1]
+                shown.add((c.passage_index, lo))
+                out.append(Candidate(c.passage_index, lo, hi, passages[c.passage_index].chunk.text[lo:hi]))
+        out.append(c)
+    return out
+
+
 class ExtractiveAnswerer:
     """Picks verbatim sentences; caches sentence vectors because the same passages come back often."""
 
@@ -182,7 +210,7 @@ class ExtractiveAnswerer:
             # Extra sentences must add something: not the question again, not another outlet's copy of a kept one.
             if not c.echo and not any(same_content(c.text, kept.text) for kept in chosen):
                 chosen.append(c)
-        chosen.sort(key=lambda c: (c.passage_index, c.start))
+        chosen = with_context(sorted(chosen, key=lambda c: (c.passage_index, c.start)), passages)
         text = " ".join(f"{c.text} [{c.passage_index + 1}]" for c in chosen)
         cites = tuple(citation(c.passage_index + 1, passages[c.passage_index], c.start, c.end) for c in chosen)
         return Extract(text, cites, False, best.score)

@@ -32,3 +32,12 @@ def test_the_same_sentence_from_two_outlets_is_quoted_once(embedder: MiniLMEmbed
     extract = ExtractiveAnswerer(embedder).answer(question, [first, copy, other])
     assert extract.text.count("brought back") == 1
     assert len(extract.citations) == len({c.quote for c in extract.citations}) >= 1
+
+
+def test_a_sentence_that_refers_back_comes_with_the_one_that_names_its_subject(embedder: MiniLMEmbedder) -> None:
+    question = "Which band announced this week that it will reunite for a tour?"
+    news = _passage("news", "Blink-182 is coming to a city near you. "
+                            "The band announced on Tuesday that it will reunite for a world tour next year.")
+    extract = ExtractiveAnswerer(embedder).answer(question, [news])
+    assert extract.text == f"{news.chunk.text[:39]} [1] {news.chunk.text[40:]} [1]"
+    assert [c.quote for c in extract.citations] == [news.chunk.text[:39], news.chunk.text[40:]]
