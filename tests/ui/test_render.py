@@ -121,6 +121,13 @@ def test_passage_card_shows_scores_and_an_escaped_snippet() -> None:
     assert card.count("&lt;script&gt;") < 40  # a snippet, not the whole chunk
 
 
+def test_a_headline_only_passage_says_so_and_links_to_its_page() -> None:
+    card = render.passage_card(2, _passage("", start=0, title="Eiffel tower paris needs repairs",
+                                           url="https://news.example/travel/eiffel-tower"))
+    assert "Headline only: no text was stored for this page; open its link to read it." in card
+    assert 'href="https://news.example/travel/eiffel-tower"' in card
+
+
 def test_unsupported_and_weak_sentences_are_marked_and_supported_ones_are_not() -> None:
     text = "The quay reopened on Friday [1]. It cost 9 million dollars [1]. Boats returned [1]."
     checks = [
