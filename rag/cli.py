@@ -175,7 +175,7 @@ def _print_sources(answer: Any) -> None:
     elif answer.refused and answer.passages:
         print("\nClosest passages:")
         for i, p in enumerate(answer.passages[:3], start=1):
-            snippet = " ".join(p.chunk.text.split())[:200] + "…" if p.chunk.text else HEADLINE_ONLY
+            snippet = " ".join(p.chunk.text.split())[:200] + "…" if p.chunk.text else f"{HEADLINE_ONLY} {p.chunk.url}"
             print(f"({i}) {p.chunk.title or p.chunk.article_id}: {snippet}")
 
 

@@ -129,3 +129,23 @@ def test_ask_as_of_a_date_favours_that_weeks_article_and_rejects_a_non_date(tmp_
     bad = newsdesk("ask", "Why was the old bridge closed?", "--as-of", "last week")
     assert bad.returncode == 1 and "--as-of 'last week' is not a date: use YYYY-MM-DD" in bad.stderr
     _no_traceback(bad)
+
+
+def test_a_refusal_lists_a_headline_only_link_with_its_address(tmp_path: Path) -> None:
+    link = "https://news.example/travel/article/eiffel-tower-paris-needs-repairs/index.html"
+    feed = tmp_path / "feed.jsonl"
+    feed.write_text("\n".join(json.dumps(r) for r in [
+        {"url": link, "text": ""},
+        {"url": "https://news.example/2022/07/01/rust", "title": "Paris landmark rusting",
+         "text": "The Eiffel Tower is riddled with rust and needs repairs, a report says. A repaint is overdue."},
+    ]) + "\n", "utf-8")
+    ingest = newsdesk("ingest", "--quiet", str(feed))
+    assert ingest.returncode == 0, ingest.stderr
+    assert "no text: indexed by its headline ('Eiffel tower paris needs repairs')" in ingest.stderr
+
+    result = newsdesk("ask", "What happened to the Louvre pyramid?")
+    assert result.returncode == 0, result.stderr
+    assert "I couldn't find that in the articles." in result.stdout
+    assert (f"Eiffel tower paris needs repairs: Headline only: no text was stored for this page; open its link "
+            f"to read it. {link}") in result.stdout
+    _no_traceback(result)
