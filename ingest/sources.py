@@ -235,6 +235,9 @@ def _read_jsonl(path: Path, where: str) -> Generator[Item, None, bool]:  # retur
     return complete
 
 
+_NO_TEXT = "no 'text' (a non-empty string, or a 'url' whose page has a headline, is required)"
+
+
 def _article_from_json(line: str, path: Path, where: str) -> Article | Rejected:
     try:
         # Without the line's own newline, a cut-off line reads "Unterminated string", not "Invalid control character".
@@ -244,14 +247,18 @@ def _article_from_json(line: str, path: Path, where: str) -> Article | Rejected:
     if not isinstance(record, dict):
         return Rejected(where, "not a JSON object; each line must be an article object with a 'text' field")
     text = record.get("text")
-    url = _string(record.get("url"))
     if text is None or (isinstance(text, str) and not text.strip()):
         # A crawler that could not extract a page still knows its address and headline; a link that answers
         # "which page covers this?" is worth keeping, though no answer can quote it.
-        text = "" if _is_http(url) and best_title(_string(record.get("title")), "", url) else None
+        text = ""
     if not isinstance(text, str):
-        return Rejected(where, "no 'text' (a non-empty string, or a 'url' whose page has a headline, is required)")
+        return Rejected(where, _NO_TEXT)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
+    url = _string(record.get("url"))
+    web_url = url if _is_http(url) else ""
+    title = best_title(_string(record.get("title")), text, web_url)
+    if not text and not (web_url and title):
+        return Rejected(where, _NO_TEXT)
     article_id = _string(record.get("id")) or url or where
     authors = record.get("authors") or ()
     if isinstance(authors, str):
@@ -259,8 +266,8 @@ def _article_from_json(line: str, path: Path, where: str) -> Article | Rejected:
     return Article(
         id=article_id,
         text=text,
-        title=best_title(_string(record.get("title")), text, url if _is_http(url) else ""),
-        url=url if _is_http(url) else "",
+        title=title,
+        url=web_url,
         source=_string(record.get("source")) or _host(url) or path.stem,
         published_at=parse_date(_string(record.get("published_at") or record.get("date"))),
         authors=tuple(str(a) for a in authors if str(a).strip()),
