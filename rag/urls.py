@@ -18,11 +18,6 @@ _TRACKING_PREFIXES = ("utm_",)
 _TRACKING = frozenset({"cid", "fbclid", "gclid", "dclid", "msclkid", "mc_cid", "mc_eid", "igshid", "ocid", "ncid"})
 
 
-def is_web_address(value: str) -> bool:
-    """Whether ``value`` is written as a web address (``http(s)://…`` or ``www.…``) rather than a file or an id."""
-    return bool(_WEB.match(value.strip()))
-
-
 def canonical_url(url: str) -> str:
     """The page ``url`` names, written one way: no scheme, ``www.``, fragment, tracking parameters, trailing
     slash or ``index.html``; host lower-cased; the remaining query parameters sorted. "" for a non-address.
@@ -35,7 +30,7 @@ def canonical_url(url: str) -> str:
     ('example.com:8443/story?id=3&page=2', '')
     """
     url = url.strip()
-    if not is_web_address(url):
+    if not _WEB.match(url):
         return ""
     parts = urlsplit(url if "://" in url else f"http://{url}")
     host = (parts.hostname or "").removeprefix("www.")
