@@ -28,6 +28,19 @@ def _write(folder: Path, records: list[dict[str, str]]) -> Path:
     return path
 
 
+BRIDGE_QUESTION = "Why was the old bridge closed?"
+
+
+def _bridge_reports(folder: Path, published: dict[str, str]) -> Path:
+    """The same report of a bridge closing under each id, published on its date ("" for undated); the texts
+    differ by trailing spaces, so each is an article of its own that only its date sets apart."""
+    text = "The city council voted to close the old bridge for repairs, officials said."
+    return _write(folder, [
+        {"id": aid, "title": "Council closes bridge", "text": text + " " * n, **({"published_at": day} if day else {})}
+        for n, (aid, day) in enumerate(published.items())
+    ])
+
+
 @pytest.fixture
 def strike(tmp_path: Path) -> Path:
     """One article long enough for several chunks, all about the harbour strike."""
@@ -87,50 +100,32 @@ def test_an_article_known_only_by_its_title_is_found_with_its_closest_passage(
 def test_the_question_date_favours_that_weeks_article_and_never_a_later_one(
     pipeline: Pipeline, ingest_paths: IngestPaths, tmp_path: Path
 ) -> None:
-    text = "The city council voted to close the old bridge for repairs, officials said."
-    feed = _write(tmp_path / "dated", [
-        {"id": "june", "title": "Council closes bridge", "published_at": "2022-06-14", "text": text},
-        {"id": "march", "title": "Council closes bridge", "published_at": "2022-03-02", "text": text + " "},
-        {"id": "july", "title": "Council closes bridge", "published_at": "2022-07-20", "text": text + "  "},
-    ])
-    ingest_paths(feed)
-    question = "Why was the old bridge closed?"
-    assert [p.chunk.article_id for p in pipeline.retrieve(question, k=3, asked_on="2022-06-16")] == [
+    ingest_paths(_bridge_reports(tmp_path / "dated", {"june": "2022-06-14", "march": "2022-03-02",
+                                                      "july": "2022-07-20"}))
+    assert [p.chunk.article_id for p in pipeline.retrieve(BRIDGE_QUESTION, k=3, asked_on="2022-06-16")] == [
         "june", "march", "july"]
-    assert pipeline.retrieve(question, k=1, asked_on="2022-07-25")[0].chunk.article_id == "july"
+    assert pipeline.retrieve(BRIDGE_QUESTION, k=1, asked_on="2022-07-25")[0].chunk.article_id == "july"
 
 
 def test_an_undated_question_is_asked_today_unless_recency_is_off(
     pipeline: Pipeline, ingest_paths: IngestPaths, tmp_path: Path
 ) -> None:
     today = date.today()
-    text = "The city council voted to close the old bridge for repairs, officials said."
-    title = "Council closes bridge"
-    feed = _write(tmp_path / "dated", [
-        {"id": "old", "title": title, "published_at": str(today - timedelta(days=400)), "text": text},
-        {"id": "new", "title": title, "published_at": str(today - timedelta(days=2)), "text": text + " "},
-    ])
-    ingest_paths(feed)
-    question = "Why was the old bridge closed?"
-    assert pipeline.retrieve(question, k=1)[0].chunk.article_id == "new"
-    assert pipeline.retrieve(question, k=1, asked_on=str(today - timedelta(days=398)))[0].chunk.article_id == "old"
+    ingest_paths(_bridge_reports(tmp_path / "dated", {"old": str(today - timedelta(days=400)),
+                                                      "new": str(today - timedelta(days=2))}))
+    assert pipeline.retrieve(BRIDGE_QUESTION, k=1)[0].chunk.article_id == "new"
+    long_ago = str(today - timedelta(days=398))
+    assert pipeline.retrieve(BRIDGE_QUESTION, k=1, asked_on=long_ago)[0].chunk.article_id == "old"
     pipeline.settings.recency = False
-    scores = {p.chunk.article_id: p.scores["fused"] for p in pipeline.retrieve(question, k=2)}
+    scores = {p.chunk.article_id: p.scores["fused"] for p in pipeline.retrieve(BRIDGE_QUESTION, k=2)}
     assert scores["new"] - scores["old"] < 0.01  # no date in play: only the words rank them
 
 
 def test_an_undated_article_ranks_below_that_weeks_and_above_old_ones(
     pipeline: Pipeline, ingest_paths: IngestPaths, tmp_path: Path
 ) -> None:
-    text = "The city council voted to close the old bridge for repairs, officials said."
-    feed = _write(tmp_path / "dated", [
-        {"id": "june", "title": "Council closes bridge", "published_at": "2022-06-14", "text": text},
-        {"id": "undated", "title": "Council closes bridge", "text": text + " "},
-        {"id": "march", "title": "Council closes bridge", "published_at": "2022-03-02", "text": text + "  "},
-    ])
-    ingest_paths(feed)
-    ranked = [p.chunk.article_id for p in pipeline.retrieve("Why was the old bridge closed?", k=3,
-                                                            asked_on="2022-06-16")]
+    ingest_paths(_bridge_reports(tmp_path / "dated", {"june": "2022-06-14", "undated": "", "march": "2022-03-02"}))
+    ranked = [p.chunk.article_id for p in pipeline.retrieve(BRIDGE_QUESTION, k=3, asked_on="2022-06-16")]
     assert ranked == ["june", "undated", "march"]
 
 
