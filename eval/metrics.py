@@ -141,6 +141,7 @@ class Row:
     correct: bool
     mode: str = ""
     asked_on: str = ""
+    turn: int = 0  # position within its conversation (1, 2, …); 0 for a question on its own
     keywords: list[str] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)
     retrieved: list[str] = field(default_factory=list)  # article id per passage, best first (top DEPTH)
@@ -184,6 +185,12 @@ def summarize(rows: Sequence[Row]) -> dict[str, Any]:
         "n_false_refusals": sum(r.refused for r in answerable),
         "n_with_sources": len(ranked),
     }
+    # Conversations: the opening questions against the follow-ups that lean on them.
+    first = [r for r in answerable if r.turn == 1]
+    later = [r for r in answerable if r.turn > 1]
+    summary["first_turn_accuracy"] = _share(sum(r.correct for r in first), len(first))
+    summary["followup_accuracy"] = _share(sum(r.correct for r in later), len(later))
+    summary["n_followups"] = len(later)
     for k in RANKS:
         summary[f"recall_at_{k}"] = _share(sum(int(recall_at(r.rank, k)) for r in ranked), len(ranked))
     mrr = sum(reciprocal_rank(r.rank) for r in ranked) / len(ranked) if ranked else None
@@ -229,7 +236,8 @@ def make_row(
     return Row(
         id=question.id, question=question.question, reference=question.answer, answerable=question.answerable,
         answer=answer, refused=refused, correct=False if error else row_correct(question, answer, refused),
-        mode=mode, asked_on=question.asked_on, keywords=list(question.keywords), sources=list(question.sources),
+        mode=mode, asked_on=question.asked_on, turn=question.turn, keywords=list(question.keywords),
+        sources=list(question.sources),
         retrieved=[aid for aid, _ in top], retrieved_urls=[url for _, url in top],
         rank=first_relevant_rank(top, question.sources) if question.sources else None,
         citations=[dict(c) for c in citations], verdicts=list(verdicts),

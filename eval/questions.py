@@ -3,13 +3,17 @@
 A line holds ``id``, ``question``, ``answer`` (reference text), ``answerable`` (default true) and optionally
 ``keywords``, ``sources`` (article ids or urls) and ``asked_on`` (the date the question was asked). Unknown
 keys are kept aside, not rejected, so the RealTime QA ``questions.jsonl`` (which adds ``choices``) loads as is.
+
+A line may instead hold a conversation: ``id``, optional ``asked_on``, and ``turns``, a list of question
+objects without ids. Each turn becomes a question with id ``<id>#<n>`` (n from 1) that is asked after the turns
+before it, with their answers as the history (``Question.turn`` and ``Question.conversation``).
 """
 
 from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +33,8 @@ class Question:
     keywords: tuple[str, ...] = ()
     sources: tuple[str, ...] = ()
     asked_on: str = ""  # ISO date (YYYY-MM-DD) or empty
+    conversation: str = ""  # the conversation's id when this is one of its turns
+    turn: int = 0  # 1, 2, 3 … within its conversation; 0 for a question on its own
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
 
@@ -88,6 +94,24 @@ def parse_question(record: Any) -> Question:
     )
 
 
+def parse_conversation(record: dict[str, Any]) -> list[Question]:
+    """A conversation line as its turns; raises ValueError saying which turn and field are wrong."""
+    cid = record.get("id")
+    if not isinstance(cid, str) or not cid.strip():
+        raise ValueError("a conversation's 'id' is missing or empty (a string is required)")
+    turns = record["turns"]
+    if not isinstance(turns, list) or len(turns) < 2 or not all(isinstance(t, dict) for t in turns):
+        raise ValueError("'turns' must be a list of at least two question objects")
+    questions = []
+    for n, turn in enumerate(turns, start=1):
+        try:
+            q = parse_question({"asked_on": record.get("asked_on", ""), **turn, "id": f"{cid.strip()}#{n}"})
+        except ValueError as exc:
+            raise ValueError(f"turn {n}: {exc}") from exc
+        questions.append(replace(q, conversation=cid.strip(), turn=n))
+    return questions
+
+
 def _strings(record: dict[str, Any], key: str) -> tuple[str, ...]:
     value = record.get(key)
     if value is None:
@@ -118,15 +142,18 @@ def load_questions(path: Path, limit: int | None = None) -> list[Question]:
             continue
         where = f"{path}:{number}"
         try:
-            question = parse_question(json.loads(line))
+            record = json.loads(line)
+            parsed = (parse_conversation(record) if isinstance(record, dict) and "turns" in record
+                      else [parse_question(record)])
         except json.JSONDecodeError as exc:
             raise InputError(f"{where}: malformed JSON ({exc.msg} at column {exc.colno}).") from exc
         except ValueError as exc:
             raise InputError(f"{where}: {exc}.") from exc
-        if question.id in seen:
-            raise InputError(f"{where}: duplicate id {question.id!r} (first on line {seen[question.id]}).")
-        seen[question.id] = number
-        questions.append(question)
+        for question in parsed:
+            if question.id in seen:
+                raise InputError(f"{where}: duplicate id {question.id!r} (first on line {seen[question.id]}).")
+            seen[question.id] = number
+            questions.append(question)
     if not questions:
         raise InputError(f"{path} holds no questions; write one JSON object per line.")
     return questions if limit is None else questions[:limit]

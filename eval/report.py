@@ -17,6 +17,8 @@ METRICS: tuple[tuple[str, str, str], ...] = (
     ("answer_accuracy", "answer accuracy (answerable)", "share"),
     ("refusal_accuracy", "refusal accuracy (unanswerable)", "share"),
     ("false_refusals", "false refusals (share of answerable)", "share"),
+    ("first_turn_accuracy", "conversations: first-turn accuracy", "share"),
+    ("followup_accuracy", "conversations: follow-up accuracy", "share"),
     ("recall_at_1", "Recall@1", "share"),
     ("recall_at_5", "Recall@5", "share"),
     ("recall_at_10", "Recall@10", "share"),

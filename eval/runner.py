@@ -86,13 +86,13 @@ def ingest_corpus(settings: Settings, corpus: Path, quiet: bool = False) -> dict
     return {**report.as_dict(), "rejected": len(report.rejected), "notes": len(report.notes)}
 
 
-def _ranking(pipeline: Pipeline, question: Question) -> list[tuple[str, str]]:
+def _ranking(pipeline: Pipeline, question: Question, asked: str) -> list[tuple[str, str]]:
     # Recall@10 needs ten passages, more than the answerer is given; ask for them separately. The date goes
     # along when retrieve() takes it, so time-aware retrieval is scored the way the answer used it.
     kwargs: dict[str, Any] = {}
     if question.asked_on and "asked_on" in inspect.signature(pipeline.retrieve).parameters:
         kwargs["asked_on"] = question.asked_on
-    passages = pipeline.retrieve(question.question, k=DEPTH, **kwargs)
+    passages = pipeline.retrieve(asked, k=DEPTH, **kwargs)
     return [(p.chunk.article_id, p.chunk.url) for p in passages]
 
 
@@ -110,14 +110,19 @@ def _citations(answer: Answer, pipeline: Pipeline, texts: dict[str, str | None])
 
 
 def ask_newsdesk(pipeline: Pipeline, questions: list[Question], quiet: bool = False) -> list[Row]:
-    """Rows for newsdesk: ``Pipeline.answer`` (with the question's date) per question, scored."""
+    """Rows for newsdesk: ``Pipeline.answer`` (with the question's date) per question, scored. A turn of a
+    conversation is asked with the conversation so far (its questions and newsdesk's answers) as history."""
     rows: list[Row] = []
     texts: dict[str, str | None] = {}
+    said: dict[str, list[tuple[str, str]]] = {}
     with _bar(len(questions), "newsdesk", quiet, " q") as bar:
         for question in questions:
             started = time.perf_counter()
             try:
-                answer = pipeline.answer(question.question, asked_on=question.asked_on or None)
+                history = said.setdefault(question.conversation, []) if question.conversation else []
+                answer = pipeline.answer(question.question, history=list(history), asked_on=question.asked_on or None)
+                if question.conversation:
+                    history.append((question.question, answer.text))
             except (LLMError, InputError) as exc:  # this question failed; a broken store stops the run
                 rows.append(make_row(question, answer="", refused=False, mode="error", retrieved=[],
                                      total_ms=(time.perf_counter() - started) * 1000, error=str(exc)))
@@ -127,7 +132,8 @@ def ask_newsdesk(pipeline: Pipeline, questions: list[Question], quiet: bool = Fa
             timings = answer.timings_ms
             rows.append(make_row(
                 question, answer=answer.text, refused=answer.refused, mode=answer.mode,
-                retrieved=_ranking(pipeline, question), citations=_citations(answer, pipeline, texts),
+                retrieved=_ranking(pipeline, question, answer.standalone_question or question.question),
+                citations=_citations(answer, pipeline, texts),
                 verdicts=[c.verdict for c in answer.checks],
                 retrieve_ms=timings.get("condense", 0.0) + timings.get("retrieve", 0.0),
                 generate_ms=timings.get("answer", 0.0), total_ms=timings.get("total", wall),

@@ -96,3 +96,25 @@ def test_bundled_set_is_well_formed_and_true_to_the_article() -> None:
         for keyword in q.keywords:  # a verbatim extract holding the right sentence can pass
             assert keyword.lower() in text, (q.id, keyword)
     assert all(not q.sources for q in unanswerable)
+
+
+def test_a_conversation_line_becomes_its_turns_in_order(tmp_path: Path) -> None:
+    line = {"id": "c1", "asked_on": "2022/06/16", "turns": [
+        {"question": "Which show was renewed?", "answer": "Squid Game", "sources": ["x"]},
+        {"question": "Who directs it?", "answer": "Hwang Dong-hyuk", "keywords": ["Hwang"]},
+    ]}
+    alone = '{"id": "q", "question": "Q?", "answer": "a"}'
+    first, second, third = load_questions(_write(tmp_path, json.dumps(line), alone))
+    assert (first.id, first.conversation, first.turn, first.asked_on) == ("c1#1", "c1", 1, "2022-06-16")
+    assert (second.id, second.turn, second.keywords) == ("c1#2", 2, ("Hwang",))
+    assert (third.id, third.conversation, third.turn) == ("q", "", 0)
+
+
+@pytest.mark.parametrize(
+    ("turns", "says"),
+    [([{"question": "Only one?", "answer": "x"}], "at least two"),
+     ([{"question": "Q1?", "answer": "x"}, {"question": "", "answer": "y"}], "turn 2: 'question'")],
+)
+def test_a_bad_conversation_names_its_line_and_turn(tmp_path: Path, turns: list[dict[str, str]], says: str) -> None:
+    with pytest.raises(InputError, match=f":1: .*{says}"):
+        load_questions(_write(tmp_path, json.dumps({"id": "c", "turns": turns})))
