@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 LLM_STAMP := $(VENV)/.installed-local-llm
 PORT   ?= 8501
 
-.PHONY: install chat test test-fast lint typecheck bench bench-eval local-llm browser clean
+.PHONY: install chat test test-fast lint typecheck bench bench-eval fit-selector local-llm browser clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "newsdesk needs Python 3.11 or newer"'
@@ -45,6 +45,12 @@ bench: $(STAMP)
 
 bench-eval: $(STAMP)
 	$(PY) -m eval.benchmark
+
+# The offline answerer's sentence selector, refitted on RealTime QA 2023 (never on the 2022 benchmark).
+SELECTOR_STORE ?= .newsdesk/rtqa2023-gold
+fit-selector: $(STAMP)
+	NEWSDESK_DATA_DIR=$(SELECTOR_STORE) $(VENV)/bin/newsdesk ingest ../shared/data/realtimeqa-2023/articles-gold.jsonl --quiet
+	$(PY) -m eval.fit_selector --store $(SELECTOR_STORE)
 
 clean:
 	rm -rf $(VENV) .newsdesk .pytest_cache .mypy_cache .ruff_cache

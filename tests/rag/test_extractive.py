@@ -12,7 +12,9 @@ pytestmark = pytest.mark.integration
 
 
 def _passage(article_id: str, text: str) -> Passage:
-    return Passage(Chunk(f"{article_id}-0", article_id, 0, text, 0, len(text), title=article_id.title()), {})
+    # Scores as retrieval gives them to a passage that matches well: the selector reads them as features.
+    scores = {"fused": 0.032, "dense": 0.7, "bm25": 12.0}
+    return Passage(Chunk(f"{article_id}-0", article_id, 0, text, 0, len(text), title=article_id.title()), scores)
 
 
 def test_a_sentence_that_only_restates_the_question_loses_to_one_that_answers(embedder: MiniLMEmbedder) -> None:
