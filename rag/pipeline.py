@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -17,9 +17,11 @@ from rag.extractive import ExtractiveAnswerer
 from rag.lexical import LexicalIndex
 from rag.questions import History, standalone_question, validate_question
 from rag.records import REFUSAL, Answer, Citation, Passage, SentenceCheck
-from rag.retrieve import HybridRetriever, NewsdeskRetriever
+from rag.retrieve import HybridRetriever
+from rag.roles import Retriever
 from rag.settings import Settings
 from rag.store import Filters, Store
+from rag.streaming import AnswerStream
 
 LEAD_PASSAGES = 3
 BUNDLED_CORPUS = Path(__file__).resolve().parent.parent / "corpus"
@@ -43,17 +45,46 @@ class Status:
         return dict(self.__dict__)
 
 
-class Pipeline:
-    """Everything a question or an ingest needs, built once per process."""
+class FreshLexical:
+    """The BM25 index, reloaded or rebuilt when the store has moved on since it was built (callable)."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, store: Store, index: LexicalIndex) -> None:
+        self.store = store
+        self.index = index
+        self._lock = threading.Lock()
+
+    def __call__(self) -> LexicalIndex:
+        with self._lock:
+            generation = str(self.store.info().get("generation", ""))
+            stale = self.index.generation != generation
+            if stale and (not self.index.load() or self.index.generation != generation):
+                self.index.build(self.store.iter_chunks(), generation)
+            return self.index
+
+
+class Pipeline:
+    """The query path: a question through retrieval and an answerer to an ``Answer``. Handed its parts by
+    ``build_pipeline`` (or a test); it builds none of them."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        embedder: MiniLMEmbedder,
+        store: Store,
+        lexical: FreshLexical,
+        retriever: Retriever,
+        extractive: ExtractiveAnswerer,
+        generative: Callable[[], Any] | None = None,
+    ) -> None:
         self.settings = settings
-        self.embedder = MiniLMEmbedder()
-        self.store = Store(settings, self.embedder.id, self.embedder.dimension)
-        self.lexical = LexicalIndex(settings.lexical_dir)
-        self._lexical_lock = threading.Lock()
-        self.retriever = HybridRetriever(settings, self.embedder, self.store, self.fresh_lexical)
-        self.extractive = ExtractiveAnswerer(self.embedder)
+        self.embedder = embedder
+        self.store = store
+        self._fresh = lexical
+        self.lexical = lexical.index
+        self.retriever = retriever
+        self.extractive = extractive
+        self._make_generative = generative
         self._generative: Any = None
 
     def status(self) -> Status:
@@ -81,25 +112,16 @@ class Pipeline:
 
     def fresh_lexical(self) -> LexicalIndex:
         """The BM25 index, reloaded or rebuilt when the store has moved on since it was built."""
-        with self._lexical_lock:
-            generation = str(self.store.info().get("generation", ""))
-            stale = self.lexical.generation != generation
-            if stale and (not self.lexical.load() or self.lexical.generation != generation):
-                self.lexical.build(self.store.iter_chunks(), generation)
-            return self.lexical
+        return self._fresh()
 
     @property
     def generative(self) -> Any:
         """The LLM answerer, created on first use (only when a key or endpoint is configured)."""
         if self._generative is None:
-            from rag.generative import GenerativeAnswerer
-
-            self._generative = GenerativeAnswerer(self.settings)
+            if self._make_generative is None:
+                raise LLMError("No language model is configured: set OPENAI_API_KEY or NEWSDESK_OPENAI_BASE_URL.")
+            self._generative = self._make_generative()
         return self._generative
-
-    def as_retriever(self, k: int | None = None, filters: Filters = Filters()) -> NewsdeskRetriever:
-        """The hybrid retriever as a LangChain ``BaseRetriever``."""
-        return NewsdeskRetriever(search_fn=self.retrieve, k=k or self.settings.k, filters=filters)
 
     def retrieve(
         self,
@@ -132,12 +154,7 @@ class Pipeline:
         asked_on: str | None = None,
     ) -> Answer:
         """Answer ``question`` from the articles; see ``stream`` for the pieces as they are made."""
-        final: Answer | None = None
-        for item in self.stream(question, history, k, filters, asked_on):
-            if isinstance(item, Answer):
-                final = item
-        assert final is not None  # stream always ends with the Answer
-        return final
+        return AnswerStream(self.stream(question, history, k, filters, asked_on)).final()
 
     def stream(
         self,
@@ -271,6 +288,26 @@ def _ms(since: float) -> float:
     return round((time.perf_counter() - since) * 1000, 2)
 
 
-def build_pipeline(settings: Settings | None = None) -> Pipeline:
-    """The composition root: CLI, page, eval and tests all start here."""
-    return Pipeline(settings or Settings())
+def build_pipeline(settings: Settings | None = None, *, embedder: MiniLMEmbedder | None = None) -> Pipeline:
+    """The composition root of the query path: settings → embedder, store, BM25, retriever, answerers.
+
+    ``embedder`` hands in an already loaded model (tests share one per session) instead of loading another."""
+    settings = settings or Settings()
+    embedder = embedder or MiniLMEmbedder()
+    store = Store(settings, embedder.id, embedder.dimension)
+    lexical = FreshLexical(store, LexicalIndex(settings.lexical_dir))
+
+    def generative() -> Any:
+        from rag.generative import GenerativeAnswerer  # LangChain's OpenAI client loads only when a model is used
+
+        return GenerativeAnswerer(settings)
+
+    return Pipeline(
+        settings,
+        embedder=embedder,
+        store=store,
+        lexical=lexical,
+        retriever=HybridRetriever(settings, embedder, store, lexical),
+        extractive=ExtractiveAnswerer(embedder),
+        generative=generative,
+    )

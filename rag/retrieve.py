@@ -5,12 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
 import numpy as np
-from langchain_core.callbacks import CallbackManagerForRetrieverRun
-from langchain_core.documents import Document
-from langchain_core.retrievers import BaseRetriever
 
 from rag.embedder import MiniLMEmbedder
 from rag.lexical import LexicalIndex
@@ -263,33 +259,3 @@ class _Pool:
     dense: dict[str, float]
     bm25: dict[str, float]
     titles: list[tuple[str, float, int]]
-
-
-class NewsdeskRetriever(BaseRetriever):
-    """The hybrid retriever as a LangChain ``BaseRetriever``, for use in other LangChain code."""
-
-    search_fn: Any
-    k: int = 5
-    filters: Filters = Filters()
-
-    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
-        return [to_document(p) for p in self.search_fn(query, self.k, self.filters)]
-
-
-def to_document(passage: Passage) -> Document:
-    """A passage as a LangChain ``Document`` (metadata carries ids, offsets and scores)."""
-    chunk = passage.chunk
-    return Document(
-        page_content=chunk.text,
-        id=chunk.id,
-        metadata={
-            "article_id": chunk.article_id,
-            "title": chunk.title,
-            "url": chunk.url,
-            "source": chunk.source,
-            "published_at": chunk.published_at,
-            "start": chunk.start,
-            "end": chunk.end,
-            **passage.scores,
-        },
-    )

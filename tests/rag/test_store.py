@@ -206,8 +206,9 @@ def _server_pipeline(
     monkeypatch: pytest.MonkeyPatch,
     **overrides: int,
 ) -> Pipeline:
-    monkeypatch.setattr("rag.pipeline.MiniLMEmbedder", lambda *args, **kwargs: embedder)
-    return build_pipeline(Settings(data_dir=tmp_path / "data", chroma_url=url, collection=collection, **overrides))
+    return build_pipeline(
+        Settings(data_dir=tmp_path / "data", chroma_url=url, collection=collection, **overrides), embedder=embedder
+    )
 
 
 def _ingest(pipeline: Pipeline, *paths: Path, **options: bool) -> IngestReport:
@@ -219,8 +220,8 @@ def test_server_mode_ingests_reopens_and_answers(
     chroma_server: str, tiny_corpus: Path, tmp_path: Path, embedder: MiniLMEmbedder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("NEWSDESK_CHROMA_URL", chroma_server)
-    monkeypatch.setattr("rag.pipeline.MiniLMEmbedder", lambda *args, **kwargs: embedder)
-    writer = build_pipeline(Settings(collection="server-reopen"))  # the URL comes from the environment
+    # The URL comes from the environment.
+    writer = build_pipeline(Settings(collection="server-reopen"), embedder=embedder)
     assert writer.store.location == chroma_server
     report = _ingest(writer, tiny_corpus)
     assert (report.added, report.exit_code) == (6, 0)
@@ -229,7 +230,7 @@ def test_server_mode_ingests_reopens_and_answers(
     assert not (tmp_path / "data" / "chroma").exists()  # nothing went to the embedded store
 
     store_module.forget_clients()  # as if a new process: a fresh HTTP client
-    reader = build_pipeline(Settings(collection="server-reopen"))
+    reader = build_pipeline(Settings(collection="server-reopen"), embedder=embedder)
     assert reader.store.counts() == counts
     assert reader.status().articles == 6
     assert _query(reader, "storm leaves homes without electricity", 1) == ["storm.html"]
