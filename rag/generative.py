@@ -44,6 +44,7 @@ from rag.prompts import (
     condense_inputs,
     fit_passages,
 )
+from rag.questions import History
 from rag.records import REFUSAL, Passage
 from rag.settings import Settings
 
@@ -55,7 +56,6 @@ MAX_ANSWER_TOKENS = 512  # three cited sentences need ~150; the cap stops a loop
 MAX_CONDENSE_TOKENS = 96
 GRACE_SECONDS = 2.0  # how long past the deadline we wait for the loop to report the cancellation itself
 
-History = Sequence[tuple[str, str]]
 
 @dataclass
 class _Call:

@@ -14,13 +14,14 @@ from rag.citations import cite_markers
 from rag.embedder import MiniLMEmbedder
 from rag.errors import EmptyIndexError, LLMError
 from rag.extractive import ExtractiveAnswerer
+from rag.filters import Filters
 from rag.lexical import LexicalIndex
 from rag.questions import History, standalone_question, validate_question
 from rag.records import REFUSAL, Answer, Citation, Passage, SentenceCheck
 from rag.retrieve import HybridRetriever
 from rag.roles import Retriever
 from rag.settings import Settings
-from rag.store import Filters, Store
+from rag.store import Store
 from rag.streaming import AnswerStream
 
 LEAD_PASSAGES = 3
@@ -241,6 +242,7 @@ class Pipeline:
         warnings: list[str],
         started: float,
     ) -> Answer:
+        from rag.claims import is_refusal
         from rag.markers import repair_markers
         from rag.verify import apply_policy, cite_unmarked, span_citations, verify
 
@@ -250,13 +252,13 @@ class Pipeline:
             warnings.append(context.note)
         text = repair_markers(raw, len(fitted)).strip()
         checks: tuple[SentenceCheck, ...] = ()
-        if text and not _is_refusal(text) and self.settings.verify != "off":
+        if text and not is_refusal(text) and self.settings.verify != "off":
             t0 = time.perf_counter()
             checks = verify(text, fitted, self.embedder)
             text, checks = apply_policy(text, checks, self.settings.verify)
             text = cite_unmarked(text, checks)
             timings["verify"] = _ms(t0)
-        refused = not text or _is_refusal(text)
+        refused = not text or is_refusal(text)
         timings["total"] = _ms(started)
         return Answer(
             question=question,
@@ -277,11 +279,6 @@ def _merge_citations(from_spans: list[Citation], from_markers: tuple[Citation, .
     covered = {c.n for c in from_spans}
     unique = {(c.n, c.start, c.end): c for c in [*from_spans, *(c for c in from_markers if c.n not in covered)]}
     return tuple(sorted(unique.values(), key=lambda c: (c.n, c.start)))
-
-
-def _is_refusal(text: str) -> bool:
-    """The model's answer is the refusal sentence (give or take punctuation and a trailing remark)."""
-    return text.startswith(REFUSAL[:-1]) and len(text) <= len(REFUSAL) + 10
 
 
 def _ms(since: float) -> float:

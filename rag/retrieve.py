@@ -9,10 +9,11 @@ from datetime import date
 import numpy as np
 
 from rag.embedder import MiniLMEmbedder
+from rag.filters import Filters
 from rag.lexical import LexicalIndex
 from rag.records import Chunk, Passage
 from rag.settings import Settings
-from rag.store import Filters, Store
+from rag.store import Store
 from rag.urls import canonical_url
 
 

@@ -16,11 +16,11 @@ from typing import Any
 from rag import chroma
 from rag.chroma import forget_clients
 from rag.errors import EmptyIndexError, IndexMismatchError
-from rag.filters import Filters, day_number
+from rag.filters import Filters
 from rag.records import Article, Chunk, Passage
 from rag.settings import Settings
 
-__all__ = ["LAYOUT", "Filters", "Store", "day_number", "forget_clients"]
+__all__ = ["LAYOUT", "Store", "forget_clients"]
 
 LAYOUT = 2  # bump when what is stored changes shape; older stores are then refused with the fix
 _PAGE = 2000

@@ -172,11 +172,6 @@ def score_line(passage: Passage) -> str:
     return f"dense {fmt('dense', 3)} · BM25 {fmt('bm25', 2)} · headline {fmt('title', 2)} · fused {fmt('fused', 4)}"
 
 
-def flagged(checks: Sequence[SentenceCheck]) -> list[SentenceCheck]:
-    """The verifier's weak or unsupported sentences."""
-    return [c for c in checks if c.verdict in ("weak", "unsupported")]
-
-
 def annotate_answer(text: str, checks: Sequence[SentenceCheck]) -> str:
     """The answer as escaped markdown, each weak/unsupported sentence followed by a visible mark.
 

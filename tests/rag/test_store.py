@@ -20,10 +20,11 @@ from ingest.sources import read_paths
 from rag import store as store_module
 from rag.embedder import MiniLMEmbedder
 from rag.errors import EmptyIndexError, IndexMismatchError, StoreError
+from rag.filters import Filters, day_number
 from rag.pipeline import Pipeline, build_pipeline
 from rag.records import Article, indexed_text
 from rag.settings import Settings
-from rag.store import Filters, Store, day_number
+from rag.store import Store
 from tests.conftest import IngestPaths
 from tests.servers.ports import free_port
 
