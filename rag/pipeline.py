@@ -18,13 +18,15 @@ from rag.filters import Filters
 from rag.lexical import LexicalIndex
 from rag.questions import History, standalone_question, validate_question
 from rag.records import REFUSAL, Answer, Citation, Passage, SentenceCheck
-from rag.retrieve import HybridRetriever
+from rag.retrieval import HybridRetriever
+from rag.retrieval.expansion import LeadConfig
 from rag.roles import Retriever
 from rag.settings import Settings
 from rag.store import Store
 from rag.streaming import AnswerStream
 
-LEAD_PASSAGES = 3
+LEAD = LeadConfig()
+LEAD_PASSAGES = LEAD.answer_reads  # the name eval/calibrate_refusal.py reads
 BUNDLED_CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 
 
@@ -179,10 +181,8 @@ class Pipeline:
             standalone = self._condense(question, history, warnings)
         timings["condense"] = _ms(started)
         t0 = time.perf_counter()
-        # The answer reads three passages of the likeliest article: an answer often sits just past the passage
-        # that matched the question (RealTime QA, full corpus: accuracy 0.591 → 0.609 → 0.618 with one, two and
-        # three; gold articles only 0.486 → 0.523 → 0.536; about 20 ms more per answer than two).
-        found = self.retrieve(standalone, k, filters, asked_on, lead_passages=LEAD_PASSAGES)
+        # The answer reads further into the likeliest article (LeadConfig says why and where it was measured).
+        found = self.retrieve(standalone, k, filters, asked_on, lead_passages=LEAD.answer_reads)
         # Answers read passages with text; pages known only by their headline follow as links. Kept after the
         # others, so the [n] an answer cites is the nth passage of the list the page shows.
         passages = [p for p in found if p.chunk.text]
