@@ -15,6 +15,7 @@ from pathlib import Path
 from ingest.indexer import Indexer, IngestReport, Progress
 from rag.embedder import MiniLMEmbedder
 from rag.filters import Filters
+from rag.lc_retriever import NewsdeskRetriever
 from rag.lexical import LexicalIndex
 from rag.pipeline import Pipeline, Status, build_pipeline
 from rag.questions import History
@@ -59,6 +60,13 @@ class Newsdesk:
     ) -> list[Passage]:
         """The ranked passages alone, as the answer would see them (eval scores Recall@10 from these)."""
         return self.pipeline.retrieve(question, k, filters, asked_on)
+
+    def as_retriever(
+        self, *, k: int | None = None, filters: Filters = Filters(), asked_on: str | None = None
+    ) -> NewsdeskRetriever:
+        """The hybrid retriever as a LangChain ``BaseRetriever`` (README: "Use newsdesk's retriever in your own
+        chain")."""
+        return NewsdeskRetriever(search=self.retrieve, k=k or self.settings.k, filters=filters, asked_on=asked_on)
 
     def ingest(
         self, paths: Sequence[Path], *, prune: bool = False, rebuild: bool = False, progress: Progress | None = None
