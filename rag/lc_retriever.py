@@ -21,7 +21,8 @@ from pydantic import ConfigDict
 from rag.filters import Filters
 from rag.records import Passage
 
-Search = Callable[..., list[Passage]]  # ``Pipeline.retrieve`` or ``Newsdesk.retrieve``: (question, k=, filters=, asked_on=)
+# ``Pipeline.retrieve`` or ``Newsdesk.retrieve``: called as (question, k=, filters=, asked_on=).
+Search = Callable[..., list[Passage]]
 
 
 class NewsdeskRetriever(BaseRetriever):
