@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 from ingest.indexer import Indexer, IngestReport, Progress
 from rag.embedder import MiniLMEmbedder
@@ -106,8 +107,11 @@ class Newsdesk:
         return Indexer(self.settings, self.pipeline.embedder, self.pipeline.store, lexical)
 
 
-def build_service(settings: Settings | None = None, *, embedder: MiniLMEmbedder | None = None) -> Newsdesk:
+def build_service(
+    settings: Settings | None = None, *, embedder: MiniLMEmbedder | None = None, chat_model: Any = None
+) -> Newsdesk:
     """The composition root of the edges: the CLI, the page, the API, eval and the bench start here.
 
-    ``embedder`` hands in an already loaded model (tests share one per session)."""
-    return Newsdesk(build_pipeline(settings or Settings(), embedder=embedder))
+    ``embedder`` hands in an already loaded model (tests share one per session); ``chat_model`` any LangChain
+    ``BaseChatModel`` for generative answers (default ``ChatOpenAI`` from the settings)."""
+    return Newsdesk(build_pipeline(settings or Settings(), embedder=embedder, chat_model=chat_model))

@@ -26,6 +26,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import openai
 from langchain_core.callbacks import BaseCallbackHandler
+from langchain_core.language_models import BaseChatModel
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.outputs import LLMResult
 from langchain_core.prompts import ChatPromptTemplate
@@ -88,16 +89,21 @@ class GenerativeAnswerer:
     Args:
         settings: model, base URL, key, ``llm_timeout`` (overall deadline per call), ``llm_max_retries`` and
             ``context_tokens`` (budget for passages) are read from it.
+        chat_model: any LangChain ``BaseChatModel`` to answer and condense with (``ChatOllama``, …); default
+            ``ChatOpenAI`` for the settings' OpenAI-compatible endpoint. A model handed in brings its own
+            client and key; the deadline and the error messages are the same.
     """
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, chat_model: BaseChatModel | None = None) -> None:
         self.settings = settings
         self.base_url = settings.openai_base_url or OPENAI_URL
         key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else ""
         self._key = key
         # Never repeated in a message: the key, and a password someone put in the base URL.
         self._secrets = [s for s in (key, urlsplit(self.base_url).password or "") if len(s) >= 4]
-        self._missing_key = not key and settings.openai_base_url is None
+        self._missing_key = chat_model is None and not key and settings.openai_base_url is None
+        # ChatOpenAI reports a finish_reason, so a stream without one was cut short; other models may not say.
+        self._require_finish = chat_model is None
         self._loop = _LoopThread()
         # One httpx client, created here but first used (and so bound) on the private loop.
         http_client = openai.DefaultAsyncHttpxClient(event_hooks={"response": [_record_response]})
@@ -113,8 +119,13 @@ class GenerativeAnswerer:
             "stream_usage": False,
             "stream_chunk_timeout": settings.llm_timeout,
         }
-        self.model = ChatOpenAI(**common, **_token_cap(self.base_url, MAX_ANSWER_TOKENS), streaming=True)
-        condenser = ChatOpenAI(**common, **_token_cap(self.base_url, MAX_CONDENSE_TOKENS), streaming=False)
+        self.model: BaseChatModel
+        condenser: BaseChatModel
+        if chat_model is not None:
+            self.model = condenser = chat_model
+        else:
+            self.model = ChatOpenAI(**common, **_token_cap(self.base_url, MAX_ANSWER_TOKENS), streaming=True)
+            condenser = ChatOpenAI(**common, **_token_cap(self.base_url, MAX_CONDENSE_TOKENS), streaming=False)
         self.chain: Runnable[dict[str, str], str] = (
             ChatPromptTemplate.from_messages([("system", ANSWER_SYSTEM), ("human", "{user}")])
             | self.model
@@ -215,7 +226,7 @@ class GenerativeAnswerer:
                     received += 1
                     yield value
                 elif kind == "end":
-                    if finish.reason is None:
+                    if finish.reason is None and self._require_finish:
                         raise LLMError(self._explain(None, what, received))
                     return
                 else:
