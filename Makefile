@@ -36,9 +36,10 @@ test: $(STAMP)
 test-fast: $(STAMP)
 	$(PY) -m pytest -m "not slow"
 
-lint: $(STAMP)
+lint: $(STAMP)  # ruff + mypy + the import layers (pyproject.toml [tool.importlinter])
 	$(VENV)/bin/ruff check rag ingest ui eval tests
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports --no-cache
 
 bench: $(STAMP)
 	$(PY) -m eval.bench

@@ -22,7 +22,6 @@ import json
 import os
 import platform
 import resource
-import statistics
 import tempfile
 import time
 from datetime import UTC, datetime
@@ -30,10 +29,10 @@ from pathlib import Path
 from typing import Any
 
 from eval.benchmark import REPO, default_data_dir, git_commit
+from eval.metrics import percentile
 from ingest.chunking import chunk_article
-from ingest.indexer import Indexer
+from ingest.service import Newsdesk, build_service
 from ingest.sources import Rejected, read_paths
-from rag.pipeline import Pipeline, build_pipeline
 from rag.records import Article, indexed_text
 from rag.settings import Settings
 
@@ -57,9 +56,9 @@ def _sample(source: Path, articles: int, into: Path) -> Path:
 
 
 def _percentiles(values: list[float]) -> tuple[float, float]:
-    ordered = sorted(values)
-    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
-    return statistics.median(ordered), p95
+    p50, p95 = percentile(values, 50), percentile(values, 95)
+    assert p50 is not None and p95 is not None, "no timings"
+    return p50, p95
 
 
 def _rss_mb() -> float:
@@ -73,8 +72,8 @@ def _rss_mb() -> float:
 def bench_ingest(sample: Path, data_dir: Path) -> dict[str, Any]:
     """First ingest, re-ingest, and the raw embedder over exactly the chunks the ingest embedded."""
     # Always an embedded store in a temporary folder: the sample must never land in a real (server) collection.
-    pipeline = build_pipeline(Settings(data_dir=data_dir, chroma_url=None))
-    indexer = Indexer(pipeline.settings, pipeline.embedder, pipeline.store, pipeline.lexical)
+    service = build_service(Settings(data_dir=data_dir, chroma_url=None))
+    pipeline = service.pipeline  # the raw embedder is timed against the ingest
     articles = [a for a in read_paths([sample]) if isinstance(a, Article)]
     texts = [
         indexed_text(c.title, c.text)
@@ -87,8 +86,8 @@ def bench_ingest(sample: Path, data_dir: Path) -> dict[str, Any]:
     # buffers on them). Otherwise the ingest, timed first, would pay start-up costs the raw embedder does not.
     pipeline.store.open_for_writing()
     pipeline.embedder.embed_array(texts[:WARM_CHUNKS])
-    first = indexer.run([sample])
-    again = indexer.run([sample])
+    first = service.ingest([sample])
+    again = service.ingest([sample])
 
     started = time.perf_counter()
     pipeline.embedder.embed_array(texts)
@@ -109,24 +108,25 @@ def bench_ingest(sample: Path, data_dir: Path) -> dict[str, Any]:
     }
 
 
-def bench_queries(pipeline: Pipeline, warmup: list[str], questions: list[str]) -> dict[str, Any]:
+def bench_queries(service: Newsdesk, warmup: list[str], questions: list[str]) -> dict[str, Any]:
     """Retrieval and end-to-end offline answer latency on ``questions``, after ``warmup`` (other questions)
     has loaded the model, BM25 and the store: warm process, but no question seen before (no cache hits)."""
     for question in warmup:
-        pipeline.answer(question)
+        service.ask(question)
     retrieval, answers = [], []
     for question in questions:
         t0 = time.perf_counter()
-        pipeline.retrieve(question)
+        service.retrieve(question)
         retrieval.append((time.perf_counter() - t0) * 1000)
-    pipeline.embedder.clear_cache()  # the answers below must embed their questions, as a new question would
+    service.pipeline.embedder.clear_cache()  # the answers below must embed their questions, as a new one would
     for question in questions:
         t0 = time.perf_counter()
-        pipeline.answer(question)
+        service.ask(question)
         answers.append((time.perf_counter() - t0) * 1000)
     r50, r95 = _percentiles(retrieval)
     a50, a95 = _percentiles(answers)
-    articles, chunks = pipeline.store.counts()
+    status = service.status()
+    articles, chunks = status.articles, status.chunks
     return {
         "store_articles": articles,
         "store_chunks": chunks,
@@ -193,10 +193,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="newsdesk-bench-") as tmp:
         sample = args.corpus or _sample(args.data / "articles.jsonl", args.articles, Path(tmp))
         if args.store:  # first, so the RSS is that of a process holding only the store it answers from
-            queries = bench_queries(build_pipeline(Settings(data_dir=args.store)), warmup, measured)
+            queries = bench_queries(build_service(Settings(data_dir=args.store)), warmup, measured)
         ingest = bench_ingest(sample, Path(tmp) / "data")
         if not args.store:
-            queries = bench_queries(build_pipeline(Settings(data_dir=Path(tmp) / "data")), warmup, measured)
+            queries = bench_queries(build_service(Settings(data_dir=Path(tmp) / "data")), warmup, measured)
     result = {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "cores": os.cpu_count(),

@@ -22,7 +22,9 @@ from pathlib import Path
 
 from eval.questions import load_questions
 from eval.report import summary_text, write_reports
-from eval.runner import EvalRun, SystemResult, run_eval
+from eval.results import EvalRun, SystemResult
+from eval.runner import eval_settings, run_eval
+from ingest.service import build_service
 from rag.errors import InputError, NewsdeskError
 from rag.settings import Settings
 
@@ -88,8 +90,10 @@ def run_variant(variant: str, data: Path, store_root: Path, out_root: Path, limi
     store_dir = store_root / variant
     if not quiet:
         print(f"{title}: {len(questions)} questions, store {_relative(store_dir)}", file=sys.stderr)
+    # `make bench-eval` is this module's own small edge: it builds the service the runner is handed.
+    service = build_service(eval_settings(Settings(), store_dir))
     run = run_eval(
-        Settings(), questions, corpus=corpus, store_dir=store_dir, baseline=True, quiet=quiet,
+        service, questions, corpus=corpus, baseline=True, quiet=quiet,
         meta={"title": title + (f" (first {limit} questions)" if limit else ""),
               "questions": _relative(questions_file), "corpus": _relative(corpus), "store": _relative(store_dir),
               "limit": limit, "machine": machine(), "git_commit": git_commit(), "notes": list(NOTES)},

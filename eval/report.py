@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from eval.metrics import Row
-
-if TYPE_CHECKING:
-    from eval.runner import EvalRun
+from eval.results import EvalRun
 
 # (summary key, label, kind): the rows of every summary table, in reading order.
 METRICS: tuple[tuple[str, str, str], ...] = (

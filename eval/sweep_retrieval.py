@@ -15,37 +15,42 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from eval.fit_selector import training_questions
 from eval.metrics import DEPTH, first_relevant_rank, recall_at, reciprocal_rank
-from eval.questions import Question, load_questions
+from eval.questions import Question
 from rag.pipeline import Pipeline, build_pipeline
+from rag.retrieval.adjusters import DatePrior, DatePriorConfig, TitleBonus, TitleBonusConfig
+from rag.retrieval.hybrid import HybridRetriever, default_stages
 from rag.settings import Settings
 
-# (name, attribute of the retriever or of the settings, values tried)
-KNOBS: tuple[tuple[str, str, tuple[float, ...]], ...] = (
-    ("date_weight", "retriever", (0.0, 0.01, 0.02, 0.04, 0.06, 0.08)),
-    ("title_weight", "retriever", (0.0, 0.25, 0.5, 0.75, 1.0)),
-    ("rrf_k", "settings", (20, 40, 60, 100)),
-    ("fetch_factor", "settings", (4, 8, 12)),
+# (name, values tried); today's value is among them
+KNOBS: tuple[tuple[str, tuple[float, ...]], ...] = (
+    ("date_weight", (0.0, 0.01, 0.02, 0.04, 0.06, 0.08)),
+    ("title_weight", (0.0, 0.25, 0.5, 0.75, 1.0)),
+    ("rrf_k", (20, 40, 60, 100)),
+    ("fetch_factor", (4, 8, 12)),
 )
 
 
 @contextmanager
-def knob(pipeline: Pipeline, name: str, where: str, value: float) -> Iterator[None]:
-    """``pipeline`` with one tuned value changed, restored afterwards."""
-    if where == "retriever":
-        old = getattr(pipeline.retriever, name)
-        setattr(pipeline.retriever, name, value)
-        try:
-            yield
-        finally:
-            setattr(pipeline.retriever, name, old)
-        return
-    old_settings = pipeline.retriever.settings
-    pipeline.retriever.settings = old_settings.model_copy(update={name: int(value)})
+def knob(pipeline: Pipeline, name: str, value: float) -> Iterator[None]:
+    """``pipeline`` with one tuned value changed (its retrieval stages rebuilt), restored afterwards."""
+    retriever = pipeline.retriever
+    if not isinstance(retriever, HybridRetriever):
+        raise TypeError("the sweep varies the stages of newsdesk's own HybridRetriever")
+    old_settings, old_stages = retriever.settings, retriever.stages
+    settings = old_settings.model_copy(update={name: int(value)}) if name in ("rrf_k", "fetch_factor") else old_settings
+    stages = default_stages(settings, pipeline.store)
+    if name == "date_weight":
+        stages = [DatePrior(DatePriorConfig(weight=value)) if isinstance(s, DatePrior) else s for s in stages]
+    if name == "title_weight":
+        config = TitleBonusConfig(weight=value, rrf_k=settings.rrf_k)
+        stages = [TitleBonus(config) if isinstance(s, TitleBonus) else s for s in stages]
+    retriever.settings, retriever.stages = settings, stages
     try:
         yield
     finally:
-        pipeline.retriever.settings = old_settings
+        retriever.settings, retriever.stages = old_settings, old_stages
 
 
 def scores(pipeline: Pipeline, questions: list[Question]) -> dict[str, float]:
@@ -69,16 +74,17 @@ def main(argv: list[str] | None = None) -> int:
     for spec in args.set:
         name, _, rest = spec.partition("=")
         store, _, data = rest.partition(":")
-        questions = [q for q in load_questions(Path(data) / "questions.jsonl") if q.answerable and q.sources]
+        # The 2023 file repeats two ids; the training loader renames the repeats instead of refusing the file.
+        questions = [q for q in training_questions(Path(data) / "questions.jsonl") if q.answerable and q.sources]
         sets.append((name, build_pipeline(Settings(data_dir=Path(store), chroma_url=None)), questions))
     header = "knob            value   " + "  ".join(f"{n}: R@1   R@5   R@10  MRR  " for n, _, _ in sets)
     print(header)
     results: dict[tuple[str, float, str], dict[str, float]] = {}
-    for name, where, values in KNOBS:
+    for name, values in KNOBS:
         for value in values:
             row = []
             for set_name, pipeline, questions in sets:
-                with knob(pipeline, name, where, value):
+                with knob(pipeline, name, value):
                     s = scores(pipeline, questions)
                 results[(name, value, set_name)] = s
                 row.append(" ".join(f"{s[m]:.3f}" for m in ("R@1", "R@5", "R@10", "MRR")))

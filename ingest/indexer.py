@@ -21,6 +21,7 @@ from ingest.chunking import chunk_article
 from ingest.sources import FileDone, Note, Rejected, read_paths
 from rag.embedder import MiniLMEmbedder
 from rag.errors import StoreError
+from rag.exit_codes import EXIT_ERROR, EXIT_OK, EXIT_PARTLY_REJECTED
 from rag.lexical import LexicalIndex
 from rag.records import Article, indexed_text
 from rag.settings import Settings
@@ -28,7 +29,6 @@ from rag.store import Store
 
 GROUP_CHUNKS = 256  # chunks embedded and written together: big enough to batch well, small enough to lose little
 
-EXIT_OK, EXIT_PARTLY_REJECTED, EXIT_NOTHING_DONE = 0, 3, 1
 
 
 @dataclass
@@ -55,7 +55,7 @@ class IngestReport:
     def exit_code(self) -> int:
         if not self.rejected:
             return EXIT_OK
-        return EXIT_PARTLY_REJECTED if self.accepted else EXIT_NOTHING_DONE
+        return EXIT_PARTLY_REJECTED if self.accepted else EXIT_ERROR
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -166,6 +166,19 @@ class Indexer:
             self._finish(report)
         report.seconds = time.perf_counter() - started
         return report
+
+    def delete(self, article_ids: list[str]) -> int:
+        """Remove the stored articles among ``article_ids`` (chunks first, then records; BM25 rebuilt); how
+        many there were. Unknown ids are ignored."""
+        with ingest_lock(self.settings.data_dir):
+            self.store.open_for_writing()
+            stored = list(self.store.article_paths(article_ids))
+            self._changed = bool(stored)
+            if stored:
+                self.store.mark_changed()  # readers' BM25 is behind until _finish rebuilds it
+                self.store.delete_articles(stored)
+            self._finish(IngestReport())
+        return len(stored)
 
     def _flush(self, batch: _Batch, report: IngestReport, progress: Progress | None, articles_seen: int) -> None:
         if not batch.articles:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 
-from rag.lexical import tokenize
 from rag.records import Citation, Passage
 from rag.sentences import sentence_spans
+from rag.words import tokenize
 
 MARKER = re.compile(r"\[(\d+)\]")
 

@@ -13,9 +13,9 @@ import re
 from dataclasses import dataclass
 
 from rag.citations import MARKER, content_stems
-from rag.lexical import STOPWORDS
 from rag.records import REFUSAL
 from rag.sentences import sentence_spans
+from rag.words import STOPWORDS
 
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _WORD = re.compile(r"[^\W\d_][\w’'-]*")
@@ -94,13 +94,17 @@ def claim_text(sentence: str) -> str:
     return _SPACE.sub(" ", text).replace(" .", ".").replace(" ,", ",").strip()
 
 
-def is_refusal(sentence: str) -> bool:
-    """Whether ``sentence`` is the standard refusal (which is never checked).
+def is_refusal(text: str) -> bool:
+    """Whether ``text`` (an answer or one of its sentences) is the standard refusal, give or take punctuation,
+    typographic quotes and a short trailing remark. The one rule: the verifier never checks such a sentence
+    and a generated answer that is one counts as refused.
 
     >>> is_refusal("I couldn’t find that in the articles."), is_refusal("I found it.")
     (True, False)
+    >>> is_refusal("I couldn't find that in the articles. " + "But here is a long guess about it anyway.")
+    False
     """
-    return _letters(sentence).startswith(_letters(REFUSAL))
+    return _letters(text).startswith(_letters(REFUSAL)) and len(text.strip()) <= len(REFUSAL) + 10
 
 
 def _letters(text: str) -> str:

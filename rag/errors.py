@@ -1,10 +1,12 @@
 """newsdesk's exceptions. Every message says what to do next; the CLI and page print them as they are."""
 
+from rag.exit_codes import EXIT_ERROR
+
 
 class NewsdeskError(Exception):
     """Base of every error newsdesk raises on purpose."""
 
-    exit_code = 1
+    exit_code = EXIT_ERROR
 
 
 class EmptyIndexError(NewsdeskError):
@@ -24,7 +26,7 @@ class InputError(NewsdeskError):
 
 
 class ModelError(NewsdeskError):
-    """The embedding model files are missing or damaged."""
+    """The embedding model or the answer selector's model is missing, damaged or out of date."""
 
 
 class LLMError(NewsdeskError):

@@ -15,25 +15,21 @@ import contextlib
 import json
 import queue
 import re
-import threading
 import time
 from collections.abc import AsyncIterator, Generator, Iterator, Sequence
-from concurrent.futures import Future
-from contextvars import ContextVar
-from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import openai
-from langchain_core.callbacks import BaseCallbackHandler
+from langchain_core.language_models import BaseChatModel
 from langchain_core.output_parsers import StrOutputParser
-from langchain_core.outputs import LLMResult
 from langchain_core.prompts import ChatPromptTemplate
 from langchain_core.runnables import Runnable
 from langchain_openai import ChatOpenAI
 from pydantic import SecretStr
 
 from rag.errors import LLMError
+from rag.llm_loop import GRACE_SECONDS, Call, FinishWatch, LoopThread, call_var, record_response
 from rag.markers import repair_markers
 from rag.prompts import (
     ANSWER_SYSTEM,
@@ -44,6 +40,7 @@ from rag.prompts import (
     condense_inputs,
     fit_passages,
 )
+from rag.questions import History
 from rag.records import REFUSAL, Passage
 from rag.settings import Settings
 
@@ -53,33 +50,6 @@ OPENAI_URL = "https://api.openai.com/v1"
 PLACEHOLDER_KEY = "not-needed"  # local servers ignore the key, but the OpenAI client insists on one
 MAX_ANSWER_TOKENS = 512  # three cited sentences need ~150; the cap stops a looping model early
 MAX_CONDENSE_TOKENS = 96
-GRACE_SECONDS = 2.0  # how long past the deadline we wait for the loop to report the cancellation itself
-
-History = Sequence[tuple[str, str]]
-
-@dataclass
-class _Call:
-    """What one call's HTTP exchanges left behind, collected by the client's response hook."""
-
-    statuses: list[int] = field(default_factory=list)  # retries included: says what a deadline waited through
-    responses: list[Any] = field(default_factory=list)
-
-    async def close(self) -> None:
-        # LangChain and the openai SDK leave a cancelled stream's response open until garbage collection;
-        # closing it here hangs up on the server now, so it stops generating for nobody.
-        for response in self.responses:
-            with contextlib.suppress(Exception):
-                await response.aclose()
-
-
-_call: ContextVar[_Call | None] = ContextVar("newsdesk_llm_call", default=None)
-
-
-async def _record_response(response: Any) -> None:
-    call = _call.get()
-    if call is not None:
-        call.statuses.append(int(response.status_code))
-        call.responses.append(response)
 
 
 class GenerativeAnswerer:
@@ -88,19 +58,24 @@ class GenerativeAnswerer:
     Args:
         settings: model, base URL, key, ``llm_timeout`` (overall deadline per call), ``llm_max_retries`` and
             ``context_tokens`` (budget for passages) are read from it.
+        chat_model: any LangChain ``BaseChatModel`` to answer and condense with (``ChatOllama``, …); default
+            ``ChatOpenAI`` for the settings' OpenAI-compatible endpoint. A model handed in brings its own
+            client and key; the deadline and the error messages are the same.
     """
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, chat_model: BaseChatModel | None = None) -> None:
         self.settings = settings
         self.base_url = settings.openai_base_url or OPENAI_URL
         key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else ""
         self._key = key
         # Never repeated in a message: the key, and a password someone put in the base URL.
         self._secrets = [s for s in (key, urlsplit(self.base_url).password or "") if len(s) >= 4]
-        self._missing_key = not key and settings.openai_base_url is None
-        self._loop = _LoopThread()
+        self._missing_key = chat_model is None and not key and settings.openai_base_url is None
+        # ChatOpenAI reports a finish_reason, so a stream without one was cut short; other models may not say.
+        self._require_finish = chat_model is None
+        self._loop = LoopThread()
         # One httpx client, created here but first used (and so bound) on the private loop.
-        http_client = openai.DefaultAsyncHttpxClient(event_hooks={"response": [_record_response]})
+        http_client = openai.DefaultAsyncHttpxClient(event_hooks={"response": [record_response]})
         common: dict[str, Any] = {
             "model": settings.openai_model,
             "base_url": self.base_url,
@@ -113,8 +88,13 @@ class GenerativeAnswerer:
             "stream_usage": False,
             "stream_chunk_timeout": settings.llm_timeout,
         }
-        self.model = ChatOpenAI(**common, **_token_cap(self.base_url, MAX_ANSWER_TOKENS), streaming=True)
-        condenser = ChatOpenAI(**common, **_token_cap(self.base_url, MAX_CONDENSE_TOKENS), streaming=False)
+        self.model: BaseChatModel
+        condenser: BaseChatModel
+        if chat_model is not None:
+            self.model = condenser = chat_model
+        else:
+            self.model = ChatOpenAI(**common, **_token_cap(self.base_url, MAX_ANSWER_TOKENS), streaming=True)
+            condenser = ChatOpenAI(**common, **_token_cap(self.base_url, MAX_CONDENSE_TOKENS), streaming=False)
         self.chain: Runnable[dict[str, str], str] = (
             ChatPromptTemplate.from_messages([("system", ANSWER_SYSTEM), ("human", "{user}")])
             | self.model
@@ -182,11 +162,11 @@ class GenerativeAnswerer:
         timeout = self.settings.llm_timeout
         deadline = time.monotonic() + timeout
         pieces: queue.SimpleQueue[tuple[str, Any]] = queue.SimpleQueue()
-        finish = _FinishWatch()
-        call = _Call()
+        finish = FinishWatch()
+        call = Call()
 
         async def pump() -> None:
-            _call.set(call)  # this task's own context, inherited by the tasks LangChain starts
+            call_var.set(call)  # this task's own context, inherited by the tasks LangChain starts
             outcome: tuple[str, Any] = ("end", None)
             try:
                 async with asyncio.timeout(timeout):
@@ -215,7 +195,7 @@ class GenerativeAnswerer:
                     received += 1
                     yield value
                 elif kind == "end":
-                    if finish.reason is None:
+                    if finish.reason is None and self._require_finish:
                         raise LLMError(self._explain(None, what, received))
                     return
                 else:
@@ -271,47 +251,6 @@ class GenerativeAnswerer:
         for secret in self._secrets:
             text = text.replace(secret, "***")
         return text
-
-
-class _FinishWatch(BaseCallbackHandler):
-    """Records the model's ``finish_reason``: a stream that ends without one was cut short."""
-
-    run_inline = True  # record on the loop itself, before the chain's iterator ends
-
-    def __init__(self) -> None:
-        self.reason: str | None = None
-
-    def on_llm_end(self, response: LLMResult, **kwargs: Any) -> None:
-        for generations in response.generations:
-            for generation in generations:
-                reason = (generation.generation_info or {}).get("finish_reason")
-                if reason:
-                    self.reason = str(reason)
-
-
-class _LoopThread:
-    """An asyncio loop running forever in a daemon thread; coroutines are submitted from any thread."""
-
-    def __init__(self) -> None:
-        self.loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self.loop.run_forever, name="newsdesk-llm", daemon=True)
-        self._thread.start()
-
-    def submit(self, coroutine: Any) -> Future[Any]:
-        return asyncio.run_coroutine_threadsafe(coroutine, self.loop)
-
-    def close(self, last: Any = None) -> None:
-        if self.loop.is_closed():
-            if last is not None:
-                last.close()
-            return
-        if last is not None:
-            with contextlib.suppress(Exception):
-                self.submit(last).result(timeout=GRACE_SECONDS)
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self._thread.join(timeout=GRACE_SECONDS)
-        if not self._thread.is_alive():
-            self.loop.close()
 
 
 def _token_cap(base_url: str, tokens: int) -> dict[str, Any]:

@@ -1,27 +1,33 @@
-"""The composition root: the one place that wires settings → embedder, store, BM25, retriever, answerers."""
+"""The query path: a question through retrieval and an answer path to an ``Answer``, and ``build_pipeline``,
+the one place that wires settings → embedder, store, BM25, retrieval stages and answerers."""
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-from rag.citations import cite_markers
+from rag.answerers import ExtractivePath, GenerativePath
 from rag.embedder import MiniLMEmbedder
 from rag.errors import EmptyIndexError, LLMError
 from rag.extractive import ExtractiveAnswerer
+from rag.filters import Filters
 from rag.lexical import LexicalIndex
 from rag.questions import History, standalone_question, validate_question
-from rag.records import REFUSAL, Answer, Citation, Passage, SentenceCheck
-from rag.retrieve import HybridRetriever, NewsdeskRetriever
+from rag.records import Answer, Passage
+from rag.retrieval import HybridRetriever
+from rag.retrieval.expansion import LeadConfig
+from rag.roles import Retriever
 from rag.settings import Settings
-from rag.store import Filters, Store
+from rag.store import Store
+from rag.streaming import AnswerStream
 
-LEAD_PASSAGES = 3
+LEAD = LeadConfig()
+LEAD_PASSAGES = LEAD.answer_reads  # the name eval/calibrate_refusal.py reads
 BUNDLED_CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 
 
@@ -43,18 +49,49 @@ class Status:
         return dict(self.__dict__)
 
 
-class Pipeline:
-    """Everything a question or an ingest needs, built once per process."""
+class FreshLexical:
+    """The BM25 index, reloaded or rebuilt when the store has moved on since it was built (callable)."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, store: Store, index: LexicalIndex) -> None:
+        self.store = store
+        self.index = index
+        self._lock = threading.Lock()
+
+    def __call__(self) -> LexicalIndex:
+        with self._lock:
+            generation = str(self.store.info().get("generation", ""))
+            stale = self.index.generation != generation
+            if stale and (not self.index.load() or self.index.generation != generation):
+                self.index.build(self.store.iter_chunks(), generation)
+            return self.index
+
+
+class Pipeline:
+    """The query path: a question through retrieval and an answerer to an ``Answer``. Handed its parts by
+    ``build_pipeline`` (or a test); it builds none of them."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        embedder: MiniLMEmbedder,
+        store: Store,
+        lexical: FreshLexical,
+        retriever: Retriever,
+        extractive: ExtractiveAnswerer,
+        generative: Callable[[], Any] | None = None,
+    ) -> None:
         self.settings = settings
-        self.embedder = MiniLMEmbedder()
-        self.store = Store(settings, self.embedder.id, self.embedder.dimension)
-        self.lexical = LexicalIndex(settings.lexical_dir)
-        self._lexical_lock = threading.Lock()
-        self.retriever = HybridRetriever(settings, self.embedder, self.store, self.fresh_lexical)
-        self.extractive = ExtractiveAnswerer(self.embedder)
+        self.embedder = embedder
+        self.store = store
+        self._fresh = lexical
+        self.lexical = lexical.index
+        self.retriever = retriever
+        self.extractive = extractive
+        self.extractive_path = ExtractivePath(extractive)
+        self._make_generative = generative
         self._generative: Any = None
+        self._generative_path: GenerativePath | None = None
 
     def status(self) -> Status:
         """Counts and provenance of the index; zero counts (not an error) when nothing is ingested yet."""
@@ -81,25 +118,23 @@ class Pipeline:
 
     def fresh_lexical(self) -> LexicalIndex:
         """The BM25 index, reloaded or rebuilt when the store has moved on since it was built."""
-        with self._lexical_lock:
-            generation = str(self.store.info().get("generation", ""))
-            stale = self.lexical.generation != generation
-            if stale and (not self.lexical.load() or self.lexical.generation != generation):
-                self.lexical.build(self.store.iter_chunks(), generation)
-            return self.lexical
+        return self._fresh()
 
     @property
     def generative(self) -> Any:
         """The LLM answerer, created on first use (only when a key or endpoint is configured)."""
         if self._generative is None:
-            from rag.generative import GenerativeAnswerer
-
-            self._generative = GenerativeAnswerer(self.settings)
+            if self._make_generative is None:
+                raise LLMError("No language model is configured: set OPENAI_API_KEY or NEWSDESK_OPENAI_BASE_URL.")
+            self._generative = self._make_generative()
         return self._generative
 
-    def as_retriever(self, k: int | None = None, filters: Filters = Filters()) -> NewsdeskRetriever:
-        """The hybrid retriever as a LangChain ``BaseRetriever``."""
-        return NewsdeskRetriever(search_fn=self.retrieve, k=k or self.settings.k, filters=filters)
+    @property
+    def generative_path(self) -> GenerativePath:
+        """The model's answer followed by grounding (``rag.answerers``), created on first use."""
+        if self._generative_path is None:
+            self._generative_path = GenerativePath(self.generative, self.embedder, self.settings.verify)
+        return self._generative_path
 
     def retrieve(
         self,
@@ -132,12 +167,7 @@ class Pipeline:
         asked_on: str | None = None,
     ) -> Answer:
         """Answer ``question`` from the articles; see ``stream`` for the pieces as they are made."""
-        final: Answer | None = None
-        for item in self.stream(question, history, k, filters, asked_on):
-            if isinstance(item, Answer):
-                final = item
-        assert final is not None  # stream always ends with the Answer
-        return final
+        return AnswerStream(self.stream(question, history, k, filters, asked_on)).final()
 
     def stream(
         self,
@@ -161,47 +191,55 @@ class Pipeline:
             standalone = self._condense(question, history, warnings)
         timings["condense"] = _ms(started)
         t0 = time.perf_counter()
-        # The answer reads three passages of the likeliest article: an answer often sits just past the passage
-        # that matched the question (RealTime QA, full corpus: accuracy 0.591 → 0.609 → 0.618 with one, two and
-        # three; gold articles only 0.486 → 0.523 → 0.536; about 20 ms more per answer than two).
-        found = self.retrieve(standalone, k, filters, asked_on, lead_passages=LEAD_PASSAGES)
+        # The answer reads further into the likeliest article (LeadConfig says why and where it was measured).
+        found = self.retrieve(standalone, k, filters, asked_on, lead_passages=LEAD.answer_reads)
         # Answers read passages with text; pages known only by their headline follow as links. Kept after the
         # others, so the [n] an answer cites is the nth passage of the list the page shows.
         passages = [p for p in found if p.chunk.text]
         links = [p for p in found if not p.chunk.text]
         timings["retrieve"] = _ms(t0)
-        t0 = time.perf_counter()
         if self.settings.generative and passages:
-            pieces: list[str] = []
+            stream = AnswerStream(self.generative_path.stream(standalone, passages))
+            streamed = False
             try:
-                for piece in self.generative.stream(standalone, passages):
-                    pieces.append(piece)
+                for piece in stream:
+                    streamed = True
                     yield piece
+                generated = stream.final()
             except LLMError as exc:
                 warnings.append(f"{exc} Showing the best sentences from the articles instead.")
-                if pieces:
+                if streamed:
                     yield "\n\n"
             else:
-                timings["answer"] = _ms(t0)
-                yield self._generated_answer(
-                    question, standalone, "".join(pieces), passages, links, timings, warnings, started
-                )
+                yield self._complete(generated, question, standalone, passages, links, timings, warnings, started)
                 return
-        extract = self.extractive.answer(standalone, passages)
-        timings["answer"] = _ms(t0)
-        text = REFUSAL if extract.refused else extract.text
-        yield text
-        timings["total"] = _ms(started)
-        mode = "extractive" if not warnings or not self.settings.generative else "extractive-fallback"
-        yield Answer(
+        stream = AnswerStream(self.extractive_path.stream(standalone, passages))
+        yield from stream
+        extracted = stream.final()
+        if warnings and self.settings.generative:
+            extracted = replace(extracted, mode="extractive-fallback")
+        yield self._complete(extracted, question, standalone, passages, links, timings, warnings, started)
+
+    def _complete(
+        self,
+        answer: Answer,
+        question: str,
+        standalone: str,
+        passages: list[Passage],
+        links: list[Passage],
+        timings: dict[str, float],
+        warnings: list[str],
+        started: float,
+    ) -> Answer:
+        """An answer path's ``Answer`` with what the pipeline knows: the question as asked and as rewritten,
+        the passages shown (links last), every timing and every warning."""
+        timings = {**timings, **answer.timings_ms, "total": _ms(started)}
+        return replace(
+            answer,
             question=question,
-            text=text,
-            citations=extract.citations,
             passages=(*passages, *links),
-            refused=extract.refused,
-            mode=mode,
             timings_ms=timings,
-            warnings=tuple(warnings),
+            warnings=(*warnings, *answer.warnings),
             standalone_question=standalone,
         )
 
@@ -213,64 +251,35 @@ class Pipeline:
                 warnings.append(f"Could not rewrite the follow-up with the model ({exc}); used it as asked.")
         return standalone_question(question, history)
 
-    def _generated_answer(
-        self,
-        question: str,
-        standalone: str,
-        raw: str,
-        passages: list[Passage],
-        links: list[Passage],
-        timings: dict[str, float],
-        warnings: list[str],
-        started: float,
-    ) -> Answer:
-        from rag.markers import repair_markers
-        from rag.verify import apply_policy, cite_unmarked, span_citations, verify
-
-        context = self.generative.context(passages)
-        fitted = list(context.passages)  # what the model saw: a prefix of passages
-        if context.note:
-            warnings.append(context.note)
-        text = repair_markers(raw, len(fitted)).strip()
-        checks: tuple[SentenceCheck, ...] = ()
-        if text and not _is_refusal(text) and self.settings.verify != "off":
-            t0 = time.perf_counter()
-            checks = verify(text, fitted, self.embedder)
-            text, checks = apply_policy(text, checks, self.settings.verify)
-            text = cite_unmarked(text, checks)
-            timings["verify"] = _ms(t0)
-        refused = not text or _is_refusal(text)
-        timings["total"] = _ms(started)
-        return Answer(
-            question=question,
-            text=REFUSAL if refused else text,
-            citations=() if refused else _merge_citations(span_citations(checks, fitted), cite_markers(text, fitted)),
-            passages=(*passages, *links),
-            refused=refused,
-            mode="generative",
-            timings_ms=timings,
-            warnings=tuple(warnings),
-            checks=() if refused else checks,
-            standalone_question=standalone,
-        )
-
-
-def _merge_citations(from_spans: list[Citation], from_markers: tuple[Citation, ...]) -> tuple[Citation, ...]:
-    """The verifier's supporting spans, plus a best-matching sentence for any marker no span covers."""
-    covered = {c.n for c in from_spans}
-    unique = {(c.n, c.start, c.end): c for c in [*from_spans, *(c for c in from_markers if c.n not in covered)]}
-    return tuple(sorted(unique.values(), key=lambda c: (c.n, c.start)))
-
-
-def _is_refusal(text: str) -> bool:
-    """The model's answer is the refusal sentence (give or take punctuation and a trailing remark)."""
-    return text.startswith(REFUSAL[:-1]) and len(text) <= len(REFUSAL) + 10
-
 
 def _ms(since: float) -> float:
     return round((time.perf_counter() - since) * 1000, 2)
 
 
-def build_pipeline(settings: Settings | None = None) -> Pipeline:
-    """The composition root: CLI, page, eval and tests all start here."""
-    return Pipeline(settings or Settings())
+def build_pipeline(
+    settings: Settings | None = None, *, embedder: MiniLMEmbedder | None = None, chat_model: Any = None
+) -> Pipeline:
+    """The composition root of the query path: settings → embedder, store, BM25, retriever, answerers.
+
+    ``embedder`` hands in an already loaded model (tests share one per session) instead of loading another;
+    ``chat_model`` any LangChain ``BaseChatModel`` for the generative path (default: ``ChatOpenAI`` from the
+    settings), e.g. ``ChatOllama(model="llama3.2")``."""
+    settings = settings or Settings()
+    embedder = embedder or MiniLMEmbedder()
+    store = Store(settings, embedder.id, embedder.dimension)
+    lexical = FreshLexical(store, LexicalIndex(settings.lexical_dir))
+
+    def generative() -> Any:
+        from rag.generative import GenerativeAnswerer  # LangChain's OpenAI client loads only when a model is used
+
+        return GenerativeAnswerer(settings, chat_model=chat_model)
+
+    return Pipeline(
+        settings,
+        embedder=embedder,
+        store=store,
+        lexical=lexical,
+        retriever=HybridRetriever(settings, embedder, store, lexical),
+        extractive=ExtractiveAnswerer(embedder),
+        generative=generative,
+    )

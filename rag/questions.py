@@ -6,7 +6,7 @@ import re
 from collections.abc import Sequence
 
 from rag.errors import InputError
-from rag.lexical import STOPWORDS, tokenize
+from rag.words import STOPWORDS, tokenize
 
 MAX_QUESTION_CHARS = 2000
 _PRONOUNS = frozenset("it its they them their theirs he him his she her hers this that these those there such".split())

@@ -23,6 +23,8 @@ import numpy as np
 
 from rag.answer_types import answer_type, could_answer, names_something_new
 from rag.citations import content_stems
+from rag.errors import ModelError
+from rag.questions import answer_names
 from rag.records import Passage
 
 MODEL_FILE = Path(__file__).resolve().parent / "models" / "selector.json"
@@ -214,10 +216,7 @@ def _echoes(wanted: frozenset[str], said: frozenset[str]) -> bool:
 
 
 QUESTION_FEATURES = (
-    "best",  # the selector's three best sentence probabilities
-    "second",
-    "third",
-    "best_margin",
+    "best",  # the selector's best sentence probability
     "names_found",  # share of the question's names that the passages (or headlines) mention
     "names_in_first",  # ... that the best passage mentions
     "words_found",  # share of the question's content words in the passages
@@ -226,17 +225,16 @@ QUESTION_FEATURES = (
     "first_fused",
     "first_title_match",
 )
-# Left out on purpose: raw BM25 scores grow with the corpus, so a level fitted on one store would not carry to
-# another; the question's own length and number of names told the 2023 training set's answerable questions from
-# its unanswerable ones (they were drawn from another year's quizzes), which says nothing about other questions.
+# Left out on purpose: the second and third best probabilities, which read a short article's few sentences as
+# weak evidence (every training question had dozens of candidates); raw BM25 scores, which grow with the corpus,
+# so a level fitted on one store would not carry to another; the question's own length and number of names,
+# which told the 2023 training set's answerable questions from its unanswerable ones (drawn from another year's
+# quizzes) and say nothing about other questions.
 
 
 def question_features(question: str, passages: Sequence[Passage], probabilities: np.ndarray) -> np.ndarray:
     """One row (``QUESTION_FEATURES``): does what was retrieved answer the question at all?"""
-    from rag.questions import answer_names
-
-    best = np.sort(probabilities)[::-1][:3] if len(probabilities) else np.zeros(0)
-    best = np.concatenate([best, np.zeros(3 - len(best))])
+    best = float(probabilities.max()) if len(probabilities) else 0.0
     names = [n.lower() for n in answer_names(question)]
     texts = [f"{p.chunk.title}\n{p.chunk.text}".lower() for p in passages]
     everything = "\n".join(texts)
@@ -248,7 +246,7 @@ def question_features(question: str, passages: Sequence[Passage], probabilities:
 
     said = frozenset().union(*(stems(p.chunk.text) for p in passages)) if passages else frozenset()
     return np.array([[
-        best[0], best[1], best[2], best[0] - best[1],
+        best,
         found(everything), found(texts[0]) if texts else 0.0,
         _share(wanted, said), _share(wanted, stems(first.chunk.text)) if first else 0.0,
         first.scores.get("dense", 0.0) if first else 0.0, first.scores.get("fused", 0.0) if first else 0.0,
@@ -261,7 +259,9 @@ class _Model:
 
     def __init__(self, spec: dict[str, Any], features: tuple[str, ...]) -> None:
         if tuple(spec["features"]) != features:
-            raise ValueError("the selector model was fitted on other features: rebuild it with `make fit-selector`")
+            raise ModelError(
+                "The answer selector model was fitted on other features: rebuild it with `make fit-selector`."
+            )
         self.kind: str = spec["kind"]
         self._booster: Any = None
         if self.kind == "logistic":
@@ -274,7 +274,7 @@ class _Model:
 
             self._booster = lightgbm.Booster(model_str=spec["model"])
         else:
-            raise ValueError(f"unknown selector kind {self.kind!r}")
+            raise ModelError(f"Unknown answer selector kind {self.kind!r}: rebuild it with `make fit-selector`.")
 
     def __call__(self, rows: np.ndarray) -> np.ndarray:
         if len(rows) == 0:

@@ -98,14 +98,13 @@ def embedder() -> MiniLMEmbedder:
 
 
 @pytest.fixture
-def pipeline(settings: Settings, embedder: MiniLMEmbedder, monkeypatch: pytest.MonkeyPatch) -> Pipeline:
+def pipeline(settings: Settings, embedder: MiniLMEmbedder) -> Pipeline:
     """A real pipeline with embedded Chroma under tmp_path.
 
     Every pipeline a test builds shares the session's (real) embedder: loading the ONNX model per pipeline
     costs about a second on a busy 2-core machine and tests nothing new.
     """
-    monkeypatch.setattr("rag.pipeline.MiniLMEmbedder", lambda *args, **kwargs: embedder)
-    return build_pipeline(settings)
+    return build_pipeline(settings, embedder=embedder)
 
 
 IngestPaths = Callable[..., IngestReport]

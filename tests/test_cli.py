@@ -103,7 +103,7 @@ def test_a_bad_setting_is_named_without_a_traceback() -> None:
 
 def test_python_dash_m_rag_is_the_same_cli() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "rag", "status", "--json"], capture_output=True, text=True, timeout=300
+        [sys.executable, "-m", "ui", "status", "--json"], capture_output=True, text=True, timeout=300
     )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["articles"] == 0

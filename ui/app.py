@@ -13,12 +13,14 @@ from typing import Any
 
 import streamlit as st
 
+from ingest.service import Newsdesk, build_service
 from rag.errors import EmptyIndexError, InputError, NewsdeskError
-from rag.pipeline import Pipeline, Status, build_pipeline
+from rag.filters import Filters
+from rag.pipeline import Status
 from rag.records import REFUSAL, Answer
 from rag.settings import Settings
 from rag.settings import load_settings as settings_from_env
-from rag.store import Filters
+from rag.streaming import AnswerStream
 from ui import render
 from ui.sidebar import sidebar
 
@@ -46,9 +48,9 @@ def load_settings() -> Settings:
 
 
 @st.cache_resource(show_spinner="Loading the embedding model and the article store…")
-def _pipeline(key: str, _settings: Settings) -> Pipeline:
-    # Keyed by the full settings (secret included, hashed) so a changed environment gets its own pipeline.
-    return build_pipeline(_settings)
+def _service(key: str, _settings: Settings) -> Newsdesk:
+    # Keyed by the full settings (secret included, hashed) so a changed environment gets its own service.
+    return build_service(_settings)
 
 
 def settings_key(settings: Settings) -> str:
@@ -100,15 +102,13 @@ def show_notice(message: str, kind: str, where: Any = st) -> None:
     {"info": where.info, "warning": where.warning}.get(kind, where.error)(message)
 
 
-def ask(pipeline: Pipeline, question: str, history: list[tuple[str, str]], k: int, filters: Filters) -> Turn:
+def ask(service: Newsdesk, question: str, history: list[tuple[str, str]], k: int, filters: Filters) -> Turn:
     """Stream the answer into the page, then redraw it whole with its sources; errors become notices."""
-    final: dict[str, Answer] = {}
+    stream = AnswerStream(service.stream(question, history, k=k, filters=filters))
 
     def pieces() -> Any:
-        for item in pipeline.stream(question, history, k, filters):
-            if isinstance(item, Answer):
-                final["answer"] = item
-            elif item != REFUSAL:  # a refusal is shown as a calm notice below, not as answer text
+        for item in stream:
+            if item != REFUSAL:  # a refusal is shown as a calm notice below, not as answer text
                 yield render.escape_markdown(item)
 
     slot = st.empty()
@@ -126,13 +126,13 @@ def ask(pipeline: Pipeline, question: str, history: list[tuple[str, str]], k: in
         message = "Something went wrong while answering; the details are in the terminal running `newsdesk chat`."
         show_notice(message, "error", slot)
         return Turn(question, notice=message, notice_kind="error")
-    answer = final["answer"]
+    answer = stream.final()
     with slot.container():
         render_answer(answer, bool(filters))
     return Turn(question, answer=answer)
 
 
-def empty_store_offer(pipeline: Pipeline) -> None:
+def empty_store_offer(service: Newsdesk) -> None:
     from rag.pipeline import BUNDLED_CORPUS
     from ui.sidebar import run_ingest
 
@@ -141,7 +141,7 @@ def empty_store_offer(pipeline: Pipeline) -> None:
         "the sidebar, or run `newsdesk ingest PATH` in a terminal."
     )
     if st.button("Load the sample article", type="primary"):
-        run_ingest(pipeline, [BUNDLED_CORPUS])
+        run_ingest(service, [BUNDLED_CORPUS])
         st.rerun()
 
 
@@ -149,19 +149,19 @@ def main() -> None:
     st.set_page_config(page_title="newsdesk", layout="centered")  # no page_icon: icons load from a CDN
     settings = load_settings()
     try:
-        pipeline = _pipeline(settings_key(settings), settings)
-        status: Status = pipeline.status()
+        service = _service(settings_key(settings), settings)
+        status: Status = service.status()
     except NewsdeskError as exc:
         st.error(str(exc))
         st.stop()
         return
     turns: list[Turn] = st.session_state.setdefault("turns", [])
-    k, filters = sidebar(pipeline, status)
+    k, filters = sidebar(service, status)
 
     st.title(":material/newspaper: newsdesk")
     st.caption("Answers from your news articles. Every sentence is cited, and every citation quotes its article.")
     if not status.chunks:
-        empty_store_offer(pipeline)
+        empty_store_offer(service)
     for turn in turns:
         render_turn(turn, bool(filters))
 
@@ -171,7 +171,7 @@ def main() -> None:
         with st.chat_message("user"):
             st.markdown(render.escape_markdown(question))
         with st.chat_message("assistant"):
-            turns.append(ask(pipeline, question, history, k, filters))
+            turns.append(ask(service, question, history, k, filters))
 
 
 main()

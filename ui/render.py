@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from rag.records import HEADLINE_ONLY, Citation, Passage, SentenceCheck
+from rag.retrieval.scores import SCORE_LABELS
 from rag.verify import locate
 
 NOT_FOUND = "not found in the sources"
@@ -165,16 +166,9 @@ def score_line(passage: Passage) -> str:
     'dense 0.573 · BM25 — · headline — · fused 0.0328'
     """
     scores = passage.scores
-
-    def fmt(key: str, digits: int) -> str:
-        return f"{scores[key]:.{digits}f}" if key in scores else "—"
-
-    return f"dense {fmt('dense', 3)} · BM25 {fmt('bm25', 2)} · headline {fmt('title', 2)} · fused {fmt('fused', 4)}"
-
-
-def flagged(checks: Sequence[SentenceCheck]) -> list[SentenceCheck]:
-    """The verifier's weak or unsupported sentences."""
-    return [c for c in checks if c.verdict in ("weak", "unsupported")]
+    return " · ".join(
+        f"{label} {scores[key]:.{digits}f}" if key in scores else f"{label} —" for key, label, digits in SCORE_LABELS
+    )
 
 
 def annotate_answer(text: str, checks: Sequence[SentenceCheck]) -> str:

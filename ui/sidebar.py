@@ -7,25 +7,25 @@ from pathlib import Path
 
 import streamlit as st
 
+from ingest.service import Newsdesk
 from rag.errors import NewsdeskError
-from rag.lexical import LexicalIndex
-from rag.pipeline import Pipeline, Status
-from rag.store import Filters
+from rag.filters import Filters
+from rag.pipeline import Status
 
 UPLOAD_TYPES = ["txt", "md", "html", "htm", "jsonl"]
 MAX_K = 20
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def known_sources(data_key: str, generation: str, _pipeline: Pipeline) -> list[str]:
+def known_sources(data_key: str, generation: str, _service: Newsdesk) -> list[str]:
     """Every source name in the store; recomputed only when an ingest moves the store's generation.
 
     Read from the BM25 index, which holds each chunk's source in memory already: no pass over the store.
     """
-    return _pipeline.fresh_lexical().sources()
+    return _service.sources()
 
 
-def sidebar(pipeline: Pipeline, status: Status) -> tuple[int, Filters]:
+def sidebar(service: Newsdesk, status: Status) -> tuple[int, Filters]:
     """Draw the sidebar; returns the k and filters the next question should use."""
     with st.sidebar:
         st.subheader("Your articles")
@@ -43,8 +43,7 @@ def sidebar(pipeline: Pipeline, status: Status) -> tuple[int, Filters]:
         st.subheader("Search")
         filters = Filters()
         if status.chunks:
-            generation = str(pipeline.store.info().get("generation", ""))
-            options = known_sources(str(pipeline.settings.data_dir), generation, pipeline)
+            options = known_sources(str(service.settings.data_dir), service.generation(), service)
             sources = st.multiselect("Sources", options, placeholder="All sources")
             since = st.date_input("Published from", value=None, min_value=date(1900, 1, 1), format="YYYY-MM-DD")
             until = st.date_input("Published until", value=None, min_value=date(1900, 1, 1), format="YYYY-MM-DD")
@@ -53,7 +52,7 @@ def sidebar(pipeline: Pipeline, status: Status) -> tuple[int, Filters]:
                 since=since.isoformat() if isinstance(since, date) else "",
                 until=until.isoformat() if isinstance(until, date) else "",
             )
-        k = st.slider("Passages per answer (k)", 1, MAX_K, min(pipeline.settings.k, MAX_K))
+        k = st.slider("Passages per answer (k)", 1, MAX_K, min(service.settings.k, MAX_K))
         st.button("New conversation", on_click=new_conversation, width="stretch")
 
         st.subheader("Add articles")
@@ -64,7 +63,7 @@ def sidebar(pipeline: Pipeline, status: Status) -> tuple[int, Filters]:
             "a file with the same name replaces the earlier one.",
         )
         if uploads and st.button(f"Ingest {len(uploads)} file{'s' if len(uploads) != 1 else ''}", type="primary"):
-            folder = pipeline.settings.data_dir / "uploads"
+            folder = service.settings.data_dir / "uploads"
             paths = []
             try:
                 folder.mkdir(parents=True, exist_ok=True)
@@ -75,7 +74,7 @@ def sidebar(pipeline: Pipeline, status: Status) -> tuple[int, Filters]:
             except OSError as exc:
                 st.error(f"Cannot save uploads in {folder}: {exc.strerror or exc}. Check NEWSDESK_DATA_DIR.")
             else:
-                run_ingest(pipeline, paths)
+                run_ingest(service, paths)
                 st.session_state["upload_round"] = st.session_state.get("upload_round", 0) + 1
                 st.rerun()
     return k, filters
@@ -91,9 +90,8 @@ def new_conversation() -> None:
     st.session_state.pop("turns", None)
 
 
-def run_ingest(pipeline: Pipeline, paths: list[Path]) -> None:
+def run_ingest(service: Newsdesk, paths: list[Path]) -> None:
     """Ingest ``paths`` with a progress bar; the outcome is shown in the sidebar after the rerun."""
-    from ingest.indexer import Indexer
     from ingest.sources import estimate_articles
 
     total = max(1, estimate_articles(paths))
@@ -103,10 +101,8 @@ def run_ingest(pipeline: Pipeline, paths: list[Path]) -> None:
         text = f"{articles:,} of ~{total:,} articles · {chunks:,} chunks embedded"
         bar.progress(min(1.0, articles / total), text=text)
 
-    # Its own BM25 object: readers keep theirs and reload it when the store's generation moves.
-    indexer = Indexer(pipeline.settings, pipeline.embedder, pipeline.store, LexicalIndex(pipeline.settings.lexical_dir))
     try:
-        report = indexer.run(paths, progress=progress)
+        report = service.ingest(paths, progress=progress)
     except NewsdeskError as exc:
         st.session_state["ingest_report"] = ("error", str(exc), [])
         return

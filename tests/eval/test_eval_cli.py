@@ -24,7 +24,7 @@ KEYS = ("n_questions", "answer_accuracy", "refusal_accuracy", "false_refusals", 
 
 
 def newsdesk(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "rag", *args], capture_output=True, text=True, timeout=600,
+    return subprocess.run([sys.executable, "-m", "ui", *args], capture_output=True, text=True, timeout=600,
                           env=dict(os.environ), check=False)
 
 

@@ -66,7 +66,7 @@ def test_eval_reports_the_injected_unsupported_sentences(bundled_store: Path, tm
                "NEWSDESK_OPENAI_API_KEY": KEY, "NEWSDESK_OPENAI_MODEL": MODEL, "NEWSDESK_LLM_TIMEOUT": "10",
                "NEWSDESK_VERIFY": "flag"}
         done = subprocess.run(
-            [sys.executable, "-m", "rag", "eval", "--questions", str(questions), "--json", "--quiet",
+            [sys.executable, "-m", "ui", "eval", "--questions", str(questions), "--json", "--quiet",
              "--report", str(tmp_path / "report")],
             capture_output=True, text=True, timeout=600, env=env, check=False,
         )

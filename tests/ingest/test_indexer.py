@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 
 from ingest.chunking import chunk_article
-from ingest.indexer import EXIT_NOTHING_DONE, EXIT_OK, EXIT_PARTLY_REJECTED, Indexer, ingest_lock
+from ingest.indexer import Indexer, ingest_lock
 from ingest.sources import Note, Rejected, read_paths
 from rag.errors import IndexMismatchError, StoreError
+from rag.exit_codes import EXIT_ERROR, EXIT_OK, EXIT_PARTLY_REJECTED
 from rag.pipeline import Pipeline, build_pipeline
 from rag.records import Article
 from rag.settings import Settings
@@ -206,7 +207,7 @@ def test_only_a_missing_path_does_nothing_and_loses_nothing(
     ingest_paths(tiny_corpus)
     before = (pipeline.store.counts(), sorted(c.id for c in pipeline.store.iter_chunks()))
     report = ingest_paths(tmp_path / "typo", prune=True)
-    assert report.exit_code == EXIT_NOTHING_DONE == 1
+    assert report.exit_code == EXIT_ERROR == 1
     assert report.rejected[0].reason == "no such file or folder; check the path"
     assert (pipeline.store.counts(), sorted(c.id for c in pipeline.store.iter_chunks())) == before
 
@@ -403,7 +404,9 @@ def test_changed_chunking_is_refused_then_rebuilt_from_stored_texts(
     shutil.copy(tiny_corpus / "ports.txt", tiny_corpus / "ports-long.txt")
     (tiny_corpus / "ports-long.txt").write_text(_long_article(10, "Last paragraph."), "utf-8")
     first = ingest_paths(tiny_corpus)
-    smaller = build_pipeline(Settings(data_dir=tmp_path / "data", chunk_tokens=64, chunk_overlap=8))
+    smaller = build_pipeline(
+        Settings(data_dir=tmp_path / "data", chunk_tokens=64, chunk_overlap=8), embedder=pipeline.embedder
+    )
 
     with pytest.raises(IndexMismatchError) as refused:
         ingest_paths(tiny_corpus, using=smaller)
@@ -450,7 +453,7 @@ def test_bm25_is_in_step_after_ingest_and_after_a_restart(
     [(top, _)] = pipeline.lexical.search("Rotterdam containers", 1)
     assert pipeline.store.get_chunks([top])[top][0].article_id == "ports.txt"
 
-    restarted = build_pipeline(settings)  # a new process: empty in memory, loads from disk
+    restarted = build_pipeline(settings, embedder=pipeline.embedder)  # a new process: empty in memory, loads from disk
     assert len(restarted.lexical) == 0
     assert restarted.lexical.load() and restarted.lexical.generation == generation
     lexical = restarted.fresh_lexical()
@@ -463,7 +466,7 @@ def test_a_reader_picks_up_another_process_ingest(
     pipeline: Pipeline, ingest_paths: IngestPaths, tiny_corpus: Path, settings: Settings
 ) -> None:
     ingest_paths(tiny_corpus)
-    reader = build_pipeline(settings)
+    reader = build_pipeline(settings, embedder=pipeline.embedder)
     assert reader.fresh_lexical().search("lighthouse keeper", 3) == []
     (tiny_corpus / "lighthouse.txt").write_text(
         "Last lighthouse keeper retires\n\nThe last lighthouse keeper on the island retired after 40 years.", "utf-8"
@@ -484,5 +487,5 @@ def test_a_lost_bm25_index_is_rebuilt(
     assert report.chunks_embedded == 0
     assert (settings.lexical_dir / "newsdesk.json").is_file()
     shutil.rmtree(settings.lexical_dir)
-    reader = build_pipeline(settings)
+    reader = build_pipeline(settings, embedder=pipeline.embedder)
     assert len(reader.fresh_lexical()) == chunks  # a reader rebuilds it from the store, too

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from rag.lexical import LexicalIndex, tokenize
+from rag.filters import Filters
+from rag.lexical import LexicalIndex
 from rag.records import Chunk
-from rag.store import Filters
+from rag.words import tokenize
 
 pytestmark = pytest.mark.unit
 
@@ -85,7 +86,7 @@ def test_stems_come_from_the_c_stemmer_and_match_the_pure_python_one() -> None:
     import Stemmer
     from snowballstemmer.english_stemmer import EnglishStemmer
 
-    from rag.lexical import terms
+    from rag.words import terms
 
     assert snowballstemmer.stemmer is Stemmer.Stemmer
     words = ["recalled", "flights", "generously", "hurricanes", "running", "agreed", "Truss", "crises", "elections"]

@@ -7,6 +7,7 @@ import json
 import numpy as np
 import pytest
 
+from rag.errors import ModelError
 from rag.records import Chunk, Passage
 from rag.selector import FEATURES, MODEL_FILE, Selector, Span, default_selector, describe
 
@@ -28,7 +29,7 @@ def test_the_committed_model_is_fitted_on_these_features_and_carries_its_provena
 
 def test_a_model_fitted_on_other_features_is_refused_with_the_fix() -> None:
     spec = {**json.loads(MODEL_FILE.read_text("utf-8")), "features": ["dense", "lexical"]}
-    with pytest.raises(ValueError, match="make fit-selector"):
+    with pytest.raises(ModelError, match="make fit-selector"):
         Selector(spec)
 
 

@@ -3,12 +3,6 @@ recovery, and the same ingest working against both."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
-import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -20,10 +14,11 @@ from ingest.sources import read_paths
 from rag import store as store_module
 from rag.embedder import MiniLMEmbedder
 from rag.errors import EmptyIndexError, IndexMismatchError, StoreError
+from rag.filters import Filters, day_number
 from rag.pipeline import Pipeline, build_pipeline
 from rag.records import Article, indexed_text
 from rag.settings import Settings
-from rag.store import Filters, Store, day_number
+from rag.store import Store
 from tests.conftest import IngestPaths
 from tests.servers.ports import free_port
 
@@ -155,49 +150,7 @@ def test_bad_server_addresses_give_clear_errors(tmp_path: Path) -> None:
         Store(Settings(data_dir=tmp_path, chroma_url=f"http://127.0.0.1:{free_port()}"), "e", 384).exists()
 
 
-# --- Chroma server mode --------------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A real `chroma run` on a free loopback port, stopped by its pid afterwards."""
-    chroma = Path(sys.executable).with_name("chroma")
-    if not chroma.is_file():
-        pytest.fail(f"the chroma CLI is not installed next to {sys.executable}; run `make install`")
-    folder = tmp_path_factory.mktemp("chroma-server")
-    port = free_port()
-    env = {**os.environ, "ANONYMIZED_TELEMETRY": "False", "CHROMA_ANONYMIZED_TELEMETRY": "False"}
-    log = (folder / "server.log").open("wb")
-    process = subprocess.Popen(
-        [str(chroma), "run", "--path", str(folder / "db"), "--host", "127.0.0.1", "--port", str(port)],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        env=env,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"chroma run exited with {process.returncode}:\n{(folder / 'server.log').read_text()}")
-            try:
-                with urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"chroma run did not answer within 60 s:\n{(folder / 'server.log').read_text()}")
-            time.sleep(0.2)
-        yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=15)
-        log.close()
-
-
+# --- Chroma server mode (the `chroma_server` fixture is in tests/rag/conftest.py) ----------------------
 def _server_pipeline(
     tmp_path: Path,
     url: str,
@@ -206,8 +159,9 @@ def _server_pipeline(
     monkeypatch: pytest.MonkeyPatch,
     **overrides: int,
 ) -> Pipeline:
-    monkeypatch.setattr("rag.pipeline.MiniLMEmbedder", lambda *args, **kwargs: embedder)
-    return build_pipeline(Settings(data_dir=tmp_path / "data", chroma_url=url, collection=collection, **overrides))
+    return build_pipeline(
+        Settings(data_dir=tmp_path / "data", chroma_url=url, collection=collection, **overrides), embedder=embedder
+    )
 
 
 def _ingest(pipeline: Pipeline, *paths: Path, **options: bool) -> IngestReport:
@@ -219,8 +173,8 @@ def test_server_mode_ingests_reopens_and_answers(
     chroma_server: str, tiny_corpus: Path, tmp_path: Path, embedder: MiniLMEmbedder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("NEWSDESK_CHROMA_URL", chroma_server)
-    monkeypatch.setattr("rag.pipeline.MiniLMEmbedder", lambda *args, **kwargs: embedder)
-    writer = build_pipeline(Settings(collection="server-reopen"))  # the URL comes from the environment
+    # The URL comes from the environment.
+    writer = build_pipeline(Settings(collection="server-reopen"), embedder=embedder)
     assert writer.store.location == chroma_server
     report = _ingest(writer, tiny_corpus)
     assert (report.added, report.exit_code) == (6, 0)
@@ -229,7 +183,7 @@ def test_server_mode_ingests_reopens_and_answers(
     assert not (tmp_path / "data" / "chroma").exists()  # nothing went to the embedded store
 
     store_module.forget_clients()  # as if a new process: a fresh HTTP client
-    reader = build_pipeline(Settings(collection="server-reopen"))
+    reader = build_pipeline(Settings(collection="server-reopen"), embedder=embedder)
     assert reader.store.counts() == counts
     assert reader.status().articles == 6
     assert _query(reader, "storm leaves homes without electricity", 1) == ["storm.html"]

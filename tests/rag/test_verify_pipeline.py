@@ -39,17 +39,13 @@ def stub() -> Iterator[OpenAIStub]:
 
 
 @pytest.fixture
-def make_pipeline(
-    bundled_store: Path, stub: OpenAIStub, embedder: MiniLMEmbedder, monkeypatch: pytest.MonkeyPatch
-) -> Any:
+def make_pipeline(bundled_store: Path, stub: OpenAIStub, embedder: MiniLMEmbedder) -> Any:
     """``make_pipeline(verify)`` → a generative pipeline on the bundled store, answering through the stub."""
-    monkeypatch.setattr("rag.pipeline.MiniLMEmbedder", lambda *args, **kwargs: embedder)
-
     def make(verify: str) -> Pipeline:
         return build_pipeline(Settings(
             data_dir=bundled_store, openai_base_url=stub.url, openai_api_key=SecretStr(KEY), openai_model=MODEL,
             llm_timeout=10.0, verify=verify,
-        ))
+        ), embedder=embedder)
 
     return make
 
@@ -151,7 +147,7 @@ def newsdesk(data_dir: Path, stub: OpenAIStub, verify: str, *args: str) -> subpr
     env = {**os.environ, "NEWSDESK_DATA_DIR": str(data_dir), "NEWSDESK_OPENAI_BASE_URL": stub.url,
            "NEWSDESK_OPENAI_API_KEY": KEY, "NEWSDESK_OPENAI_MODEL": MODEL, "NEWSDESK_LLM_TIMEOUT": "10",
            "NEWSDESK_VERIFY": verify}
-    done = subprocess.run([sys.executable, "-m", "rag", *args], capture_output=True, text=True, timeout=300,
+    done = subprocess.run([sys.executable, "-m", "ui", *args], capture_output=True, text=True, timeout=300,
                           env=env, check=False)
     assert done.returncode == 0, done.stderr
     return done

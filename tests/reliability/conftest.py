@@ -138,12 +138,11 @@ PipelineOn = Callable[..., Pipeline]
 
 
 @pytest.fixture
-def pipeline_on(embedder: MiniLMEmbedder, monkeypatch: pytest.MonkeyPatch) -> PipelineOn:
+def pipeline_on(embedder: MiniLMEmbedder) -> PipelineOn:
     """``pipeline_on(data_dir, **settings)`` → a real pipeline there, with the session's embedder."""
-    monkeypatch.setattr("rag.pipeline.MiniLMEmbedder", lambda *args, **kwargs: embedder)
 
     def make(data_dir: Path, **overrides: object) -> Pipeline:
-        return build_pipeline(Settings(data_dir=data_dir, **overrides))  # type: ignore[arg-type]
+        return build_pipeline(Settings(data_dir=data_dir, **overrides), embedder=embedder)  # type: ignore[arg-type]
 
     return make
 

@@ -24,7 +24,6 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from rag.cli import main
 from rag.pipeline import Pipeline
 from rag.prompts import ANSWER_SYSTEM
 from rag.records import REFUSAL
@@ -33,6 +32,7 @@ from tests.conftest import IngestPaths
 from tests.reliability.conftest import FAKE_KEY, SEED_QUESTION, PipelineOn, newsdesk, no_traceback
 from tests.servers.openai_stub import MODEL, OpenAIStub, Scenario, running_stub
 from tests.servers.ports import free_port
+from ui.cli import main
 
 pytestmark = pytest.mark.integration
 

@@ -46,7 +46,7 @@ class ChatServer:
 
 def _newsdesk() -> list[str]:
     script = Path(sys.executable).parent / "newsdesk"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "rag"]
+    return [str(script)] if script.exists() else [sys.executable, "-m", "ui"]
 
 
 @pytest.fixture(scope="module")

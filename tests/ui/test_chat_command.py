@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.cli import main, streamlit_argv
+from ui.cli import main, streamlit_argv
 
 pytestmark = pytest.mark.unit
 

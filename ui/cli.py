@@ -10,10 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from rag.errors import NewsdeskError
+from rag.exit_codes import EXIT_ERROR, EXIT_INTERRUPTED
 from rag.records import HEADLINE_ONLY
 from rag.settings import Settings
-
-EXIT_ERROR, EXIT_USAGE, EXIT_PARTLY_REJECTED = 1, 2, 3
 
 
 def _settings() -> Settings:
@@ -23,15 +22,14 @@ def _settings() -> Settings:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    from ingest.indexer import Indexer
-    from rag.pipeline import BUNDLED_CORPUS, build_pipeline
+    from ingest.service import build_service
+    from rag.pipeline import BUNDLED_CORPUS
 
     paths = [Path(p) for p in args.paths] or [BUNDLED_CORPUS]
-    pipeline = build_pipeline(_settings())
-    indexer = Indexer(pipeline.settings, pipeline.embedder, pipeline.store, pipeline.lexical)
+    service = build_service(_settings())
     progress = _progress_bar(paths, quiet=args.quiet or args.json)
     try:
-        report = indexer.run(paths, prune=args.prune, rebuild=args.rebuild, progress=progress.update)
+        report = service.ingest(paths, prune=args.prune, rebuild=args.rebuild, progress=progress.update)
     finally:
         progress.close()
     if args.json:
@@ -73,9 +71,9 @@ class _progress_bar:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from rag.pipeline import build_pipeline
+    from ingest.service import build_service
 
-    status = build_pipeline(_settings()).status()
+    status = build_service(_settings()).status()
     if args.json:
         print(json.dumps(status.as_dict()))
         return 0
@@ -91,24 +89,22 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    from rag.pipeline import build_pipeline
-    from rag.records import Answer
-    from rag.store import Filters
+    from ingest.service import build_service
+    from rag.filters import Filters
+    from rag.streaming import AnswerStream
 
-    pipeline = build_pipeline(_settings())
+    service = build_service(_settings())
     filters = Filters(
         sources=tuple(args.source or ()), since=_iso(args.since, "--since"), until=_iso(args.until, "--until")
     )
-    final: Answer | None = None
     streamed: list[str] = []
     as_of = _iso(args.as_of, "--as-of")
-    for item in pipeline.stream(args.question, k=args.k, filters=filters, asked_on=as_of or None):
-        if isinstance(item, Answer):
-            final = item
-        elif not args.json:
-            streamed.append(item)
-            print(item, end="", flush=True)
-    assert final is not None
+    pieces = AnswerStream(service.stream(args.question, k=args.k, filters=filters, asked_on=as_of or None))
+    for piece in pieces:
+        if not args.json:
+            streamed.append(piece)
+            print(piece, end="", flush=True)
+    final = pieces.final()
     if args.json:
         print(json.dumps(answer_json(final), ensure_ascii=False))
         return 0
@@ -192,8 +188,11 @@ def _iso(value: str | None, flag: str) -> str:
 
 def cmd_eval(args: argparse.Namespace) -> int:
     from eval.runner import main as run_eval
+    from eval.runner import plan
+    from ingest.service import build_service
 
-    return run_eval(args, _settings())
+    job = plan(args, _settings())
+    return run_eval(args, job, build_service(job.settings))
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
@@ -312,4 +311,4 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.exit_code
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED

@@ -1,0 +1,117 @@
+"""The one service behind every edge: ``Newsdesk`` (ask, stream, ingest, status, articles, delete) and its
+composition root ``build_service``.
+
+The CLI, the page, the HTTP API, the eval runner and the speed bench all call this façade; none of them
+assembles an ``Indexer`` or a store of its own. It lives in the ingest layer because that is the lowest layer
+that knows both halves (the query path in ``rag`` and the write path here), so ``eval`` can be handed it
+without importing an edge (layers: ui → eval → ingest → rag).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from ingest.indexer import Indexer, IngestReport, Progress
+from rag.embedder import MiniLMEmbedder
+from rag.filters import Filters
+from rag.lc_retriever import NewsdeskRetriever
+from rag.lexical import LexicalIndex
+from rag.pipeline import Pipeline, Status, build_pipeline
+from rag.questions import History
+from rag.records import Answer, Article, Passage
+from rag.settings import Settings
+
+
+class Newsdesk:
+    """Questions, ingest and the index's state, for one ``Settings``; built by ``build_service``."""
+
+    def __init__(self, pipeline: Pipeline) -> None:
+        self.pipeline = pipeline  # the query path and its parts (embedder, store), for the bench and the baseline
+        self.settings = pipeline.settings
+
+    def ask(
+        self,
+        question: str,
+        history: History = (),
+        *,
+        k: int | None = None,
+        filters: Filters = Filters(),
+        asked_on: str | None = None,
+    ) -> Answer:
+        """The complete answer to ``question``; see ``stream``."""
+        return self.pipeline.answer(question, history, k, filters, asked_on)
+
+    def stream(
+        self,
+        question: str,
+        history: History = (),
+        *,
+        k: int | None = None,
+        filters: Filters = Filters(),
+        asked_on: str | None = None,
+    ) -> Iterator[str | Answer]:
+        """Text pieces as they are produced, then the complete ``Answer`` (``rag.streaming.AnswerStream``
+        splits the two)."""
+        return self.pipeline.stream(question, history, k, filters, asked_on)
+
+    def retrieve(
+        self, question: str, *, k: int | None = None, filters: Filters = Filters(), asked_on: str | None = None
+    ) -> list[Passage]:
+        """The ranked passages alone, as the answer would see them (eval scores Recall@10 from these)."""
+        return self.pipeline.retrieve(question, k, filters, asked_on)
+
+    def as_retriever(
+        self, *, k: int | None = None, filters: Filters = Filters(), asked_on: str | None = None
+    ) -> NewsdeskRetriever:
+        """The hybrid retriever as a LangChain ``BaseRetriever`` (README: "Use newsdesk's retriever in your own
+        chain")."""
+        return NewsdeskRetriever(search=self.retrieve, k=k or self.settings.k, filters=filters, asked_on=asked_on)
+
+    def ingest(
+        self, paths: Sequence[Path], *, prune: bool = False, rebuild: bool = False, progress: Progress | None = None
+    ) -> IngestReport:
+        """Bring the store in step with ``paths`` (incremental; see ``ingest.indexer.Indexer.run``)."""
+        return self._indexer().run(list(paths), prune=prune, rebuild=rebuild, progress=progress)
+
+    def status(self) -> Status:
+        """Counts and provenance of the index (zeros when nothing is ingested yet)."""
+        return self.pipeline.status()
+
+    def articles(self, ids: Sequence[str] | None = None) -> list[Article]:
+        """Every stored article (or those among ``ids``), by id."""
+        found = self.pipeline.store.articles(ids)
+        return [found[aid] for aid in sorted(found)]
+
+    def article(self, article_id: str) -> Article | None:
+        """One stored article, None when there is none with that id."""
+        return self.pipeline.store.get_article(article_id)
+
+    def delete(self, ids: Sequence[str]) -> int:
+        """Remove these articles (chunks, record, BM25 entries); how many were stored. Unknown ids are ignored."""
+        return self._indexer().delete(list(ids))
+
+    def sources(self) -> list[str]:
+        """Every source name in the index, sorted (the page's filter choices)."""
+        return self.pipeline.fresh_lexical().sources()
+
+    def generation(self) -> str:
+        """A tag that changes whenever an ingest changes the index (cache keys at the edges)."""
+        return str(self.pipeline.store.info().get("generation", ""))
+
+    def _indexer(self) -> Indexer:
+        # Its own BM25 object: readers keep theirs (shared by the page's sessions) and reload it when the
+        # store's generation moves, so a build never swaps an index under a question being answered.
+        lexical = LexicalIndex(self.settings.lexical_dir)
+        return Indexer(self.settings, self.pipeline.embedder, self.pipeline.store, lexical)
+
+
+def build_service(
+    settings: Settings | None = None, *, embedder: MiniLMEmbedder | None = None, chat_model: Any = None
+) -> Newsdesk:
+    """The composition root of the edges: the CLI, the page, the API, eval and the bench start here.
+
+    ``embedder`` hands in an already loaded model (tests share one per session); ``chat_model`` any LangChain
+    ``BaseChatModel`` for generative answers (default ``ChatOpenAI`` from the settings)."""
+    return Newsdesk(build_pipeline(settings or Settings(), embedder=embedder, chat_model=chat_model))
