@@ -238,6 +238,21 @@ def streamlit_argv(app: Path, host: str, port: int) -> list[str]:
     ]
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    from ui.api import serve
+    from ui.api_guard import is_loopback
+
+    settings = _settings()
+    if not is_loopback(args.host) and settings.api_key is None:
+        raise NewsdeskError(
+            f"Refusing to serve on {args.host} without an API key: anyone who could reach it could read your "
+            "articles and change your store. Set one first, e.g. "
+            "`export NEWSDESK_API_KEY=$(python3 -c 'import secrets; print(secrets.token_urlsafe(32))')`, "
+            "or serve on 127.0.0.1."
+        )
+    return serve(settings, args.host, args.port)
+
+
 def _check_port_free(host: str, port: int) -> None:
     import socket
 
@@ -299,6 +314,12 @@ def build_parser() -> argparse.ArgumentParser:
     chat.add_argument("--host", default="127.0.0.1",
                       help="address to bind (default 127.0.0.1: this machine only; the page has no login)")
     chat.set_defaults(handler=cmd_chat)
+
+    serve = sub.add_parser("serve", help="serve the HTTP API (OpenAI-compatible chat and native routes)")
+    serve.add_argument("--port", type=int, default=8600, help="port to serve on (default 8600; Chroma uses 8000)")
+    serve.add_argument("--host", default="127.0.0.1",
+                       help="address to bind (default 127.0.0.1; another address needs NEWSDESK_API_KEY)")
+    serve.set_defaults(handler=cmd_serve)
 
     return parser
 
