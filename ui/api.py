@@ -130,7 +130,7 @@ def serve(settings: Settings, host: str, port: int) -> int:
 
     from ui.api_service import build_service
 
-    _check_port_free(host, port)
+    _check_port_free(host, port)  # before the model loads, so a busy port is said at once
 
     app = create_app(build_service(settings), settings)
     auth = "Bearer key required" if settings.api_key else "no key (loopback only)"

@@ -1,0 +1,57 @@
+"""The API's pure parts and `newsdesk serve`'s refusals, without starting a server."""
+
+from __future__ import annotations
+
+import re
+import socket
+
+import pytest
+
+from rag.cli import main
+from rag.errors import InputError
+from tests.servers.ports import free_port
+from ui.api_models import ChatMessage, ContentPart
+from ui.api_openai import split_messages
+
+pytestmark = pytest.mark.unit
+
+
+def _m(role: str, content: str) -> ChatMessage:
+    return ChatMessage.model_validate({"role": role, "content": content})
+
+
+def test_the_last_user_message_is_the_question_and_earlier_turns_the_history() -> None:
+    question, history = split_messages([
+        _m("system", "Be brief."), _m("assistant", "Hello! Ask me about the news."),
+        _m("user", "Who lobbies?"), _m("assistant", "Anthropic [1]."),
+        _m("user", "Since when?"), _m("user", "And why?"),
+    ])
+    assert question == "And why?"
+    assert history == [("Who lobbies?", "Anthropic [1]."), ("Since when?", "")]
+
+
+def test_text_parts_are_joined_and_other_parts_skipped() -> None:
+    message = ChatMessage(role="user", content=[ContentPart(type="text", text="Who"),
+                                                ContentPart(type="image_url"), ContentPart(type="text", text="won?")])
+    assert split_messages([message]) == ("Who\nwon?", [])
+
+
+@pytest.mark.parametrize("messages", [[], [_m("system", "x")], [_m("user", "Q"), _m("assistant", "A")]])
+def test_a_conversation_not_ending_with_the_user_is_refused_with_the_fix(messages: list[ChatMessage]) -> None:
+    with pytest.raises(InputError, match=re.escape('end `messages` with {"role": "user"')):
+        split_messages(messages)
+
+
+def test_serving_beyond_this_machine_without_a_key_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["serve", "--host", "0.0.0.0", "--port", str(free_port())]) == 1
+    err = capsys.readouterr().err
+    assert "NEWSDESK_API_KEY" in err and "127.0.0.1" in err
+
+
+def test_a_busy_port_is_a_clear_error(capsys: pytest.CaptureFixture[str]) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        assert main(["serve", "--port", str(port)]) == 1
+    assert f"newsdesk serve --port {port + 1}" in capsys.readouterr().err
