@@ -101,7 +101,22 @@ def create_app(service: Service, settings: Settings) -> FastAPI:
     app.include_router(openai)
     app.include_router(native_routes(service, jobs, settings), prefix="/v1",
                        dependencies=[Depends(key_checker(settings))])
+    _name_the_models(app, [settings.collection])
     return app
+
+
+def _name_the_models(app: FastAPI, models: list[str]) -> None:
+    """The schema lists the model ids this server accepts, so generated clients (and schemathesis) send one."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = build()
+            schema["components"]["schemas"]["ChatRequest"]["properties"]["model"]["enum"] = models
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def _events(
