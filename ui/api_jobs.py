@@ -53,6 +53,7 @@ class JobRunner:
         self._lock = threading.Lock()
         self._queue: queue.Queue[str | None] = queue.Queue()
         self._thread: threading.Thread | None = None
+        self._stopping = threading.Event()
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._work, name="newsdesk-ingest", daemon=True)
@@ -61,6 +62,12 @@ class JobRunner:
     def stop(self, timeout: float = 30.0) -> None:
         """Let the running job finish (ingest is safe to interrupt, but a clean stop is cheaper), then end."""
         if self._thread is not None:
+            with self._lock:
+                running = [j.id for j in self._jobs.values() if j.status == "running"]
+            if running:
+                log.warning("waiting up to %.0f s for ingest job %s to finish (queued jobs are dropped)",
+                            timeout, running[0])
+            self._stopping.set()
             self._queue.put(None)
             self._thread.join(timeout)
             self._thread = None
@@ -98,6 +105,9 @@ class JobRunner:
 
     def _work(self) -> None:
         while (job_id := self._queue.get()) is not None:
+            if self._stopping.is_set():  # shutting down: only the job already running is finished
+                self.discard(job_id)
+                continue
             job = self.get(job_id)
             if job is not None:
                 self._run(job)
