@@ -241,3 +241,19 @@ def test_the_llm_key_is_never_echoed(tmp_path: Path, api_data: Path) -> None:
     assert SEED_QUOTE in answered.json()["choices"][0]["message"]["content"]
     for text in [*outputs, log]:
         assert secret not in text
+
+
+def test_an_empty_store_says_how_to_fill_it_and_fills_through_the_api(tmp_path: Path) -> None:
+    with running_api(tmp_path / "empty", tmp_path / "home") as server, httpx.Client(base_url=server.url) as http:
+        client = openai.OpenAI(base_url=server.v1, api_key="anything", max_retries=0)
+        with pytest.raises(openai.ConflictError, match="newsdesk ingest"):
+            _seed(client)
+        assert http.get("/v1/status").json()["articles"] == 0
+        assert http.get("/v1/articles").json() == {"total": 0, "offset": 0, "limit": 50, "articles": []}
+        job = http.post("/v1/articles", files=[("files", ("ports.txt", PORTS_TXT))]).json()
+        assert _wait_done(http, job["id"])["report"]["added"] == 1
+        answer = client.chat.completions.create(
+            model="newsdesk", messages=[{"role": "user", "content": "How many containers did Rotterdam handle?"}]
+        )
+        assert "15.3 million containers" in (answer.choices[0].message.content or "")
+        assert (answer.model_extra or {})["citations"] == [f"{server.url}/v1/articles/ports.txt"]
