@@ -18,6 +18,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi_offline import FastAPIOffline
 from sse_starlette import EventSourceResponse
 
 from rag.errors import NewsdeskError
@@ -53,7 +54,9 @@ def create_app(service: Service, settings: Settings) -> FastAPI:
         yield
         jobs.stop()
 
-    app = FastAPI(
+    # The docs page's script and styles are served from the fastapi-offline package, not a CDN: offline too.
+    app = FastAPIOffline(
+        redoc_url=None,
         title="newsdesk",
         version="0.1.0",
         summary="Answers from your news articles with verbatim citations: OpenAI-compatible chat and native routes.",
