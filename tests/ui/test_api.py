@@ -213,6 +213,8 @@ def test_errors_are_json_that_say_what_to_change(client: openai.OpenAI, http: ht
     too_big = http.post("/v1/ask", content=b'{"question": "' + b"a" * (2 * 2**20) + b'"}',
                         headers={"content-type": "application/json"})
     assert too_big.status_code == 413 and "1 MB" in too_big.json()["error"]["message"]
+    chunked = http.post("/v1/ask", content=iter([b"x" * 2**19] * 3), headers={"content-type": "application/json"})
+    assert chunked.status_code == 413  # no Content-Length: counted as it arrives
     big_file = http.post("/v1/articles", files=[("files", ("huge.txt", b"word " * (2**20 + 1)))])
     assert big_file.status_code == 413 and "at most 5 MB" in big_file.json()["error"]["message"]
     wrong_type = http.post("/v1/articles", files=[("files", ("photo.png", b"\x89PNG"))])

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import re
 import socket
+from collections.abc import Iterator
 
 import pytest
 
@@ -55,3 +57,18 @@ def test_a_busy_port_is_a_clear_error(capsys: pytest.CaptureFixture[str]) -> Non
         port = busy.getsockname()[1]
         assert main(["serve", "--port", str(port)]) == 1
     assert f"newsdesk serve --port {port + 1}" in capsys.readouterr().err
+
+
+def test_an_error_after_streaming_began_is_an_openai_error_event_then_done() -> None:
+    from ui.api import _events
+
+    def pieces() -> Iterator[str]:
+        yield "More text"
+        raise InputError("The store went away: run `newsdesk ingest`.")
+
+    ids = {"model": "newsdesk", "completion_id": "chatcmpl-1", "created": 0}
+    events = [e["data"] for e in _events("First piece", pieces(), ids, "http://127.0.0.1:8600/", usage=False)]
+    assert [json.loads(e)["choices"][0]["delta"] for e in events[:3]] == [
+        {"role": "assistant", "content": ""}, {"content": "First piece"}, {"content": "More text"}]
+    assert json.loads(events[3])["error"]["message"] == "The store went away: run `newsdesk ingest`."
+    assert events[4:] == ["[DONE]"]
