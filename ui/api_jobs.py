@@ -54,6 +54,8 @@ class JobRunner:
         self._queue: queue.Queue[str | None] = queue.Queue()
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
+        # Held while a job writes; deletes take it too, so the two never meet at the data dir's ingest lock.
+        self.writing = threading.Lock()
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._work, name="newsdesk-ingest", daemon=True)
@@ -113,6 +115,10 @@ class JobRunner:
                 self._run(job)
 
     def _run(self, job: Job) -> None:
+        with self.writing:  # "running" means the store is being written: deletes wait for "done"
+            self._ingest(job)
+
+    def _ingest(self, job: Job) -> None:
         self._update(job.id, status="running", started_at=_now())
 
         def progress(articles: int, chunks: int) -> None:

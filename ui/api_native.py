@@ -81,7 +81,14 @@ def native_routes(service: Service, jobs: JobRunner, settings: Settings) -> APIR
     @router.delete("/articles/{article_id:path}", response_model=Deleted, responses={404: _ERR, 409: _ERR, 503: _ERR})
     def delete_article(article_id: str) -> Deleted:
         """Remove an article: its chunks, its record and its BM25 entries."""
-        if not service.delete([article_id]):
+        if not jobs.writing.acquire(blocking=False):
+            raise ApiError(409, "An ingest job is writing to the store; delete again once GET /v1/jobs/{id} says "
+                           "it is done.", code="ingest_running")
+        try:
+            deleted = service.delete([article_id])
+        finally:
+            jobs.writing.release()
+        if not deleted:
             raise _no_article(article_id)
         return Deleted(id=article_id)
 

@@ -5,12 +5,18 @@ from __future__ import annotations
 import json
 import re
 import socket
+import threading
+import time
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 
+from ingest.indexer import IngestReport
 from rag.cli import main
 from rag.errors import InputError
+from rag.settings import Settings
 from tests.servers.ports import free_port
 from ui.api_models import ChatMessage, ContentPart
 from ui.api_openai import split_messages
@@ -72,3 +78,41 @@ def test_an_error_after_streaming_began_is_an_openai_error_event_then_done() -> 
         {"role": "assistant", "content": ""}, {"content": "First piece"}, {"content": "More text"}]
     assert json.loads(events[3])["error"]["message"] == "The store went away: run `newsdesk ingest`."
     assert events[4:] == ["[DONE]"]
+
+
+class _SlowIngest:
+    """An in-memory service whose ingest holds until released: what a long job looks like to the routes."""
+
+    def __init__(self) -> None:
+        self.release = threading.Event()
+        self.deleted: list[str] = []
+
+    def ingest(self, paths: Any, **_: Any) -> IngestReport:
+        assert self.release.wait(30)
+        return IngestReport(added=1)
+
+    def delete(self, ids: Any) -> int:
+        self.deleted += list(ids)
+        return len(ids)
+
+
+def test_a_delete_while_a_job_writes_is_409_and_the_job_still_finishes(tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from ui.api import create_app
+
+    service = _SlowIngest()
+    with TestClient(create_app(service, Settings(data_dir=tmp_path / "data"))) as http:  # type: ignore[arg-type]
+        job = http.post("/v1/articles", content=b'{"id": "a", "text": "x"}',
+                        headers={"content-type": "application/x-ndjson"})
+        while http.get(f"/v1/jobs/{job.json()['id']}").json()["status"] != "running":
+            time.sleep(0.01)
+        busy = http.delete("/v1/articles/b")
+        assert busy.status_code == 409 and "GET /v1/jobs/" in busy.json()["error"]["message"]
+        assert service.deleted == []
+        service.release.set()
+        while (done := http.get(f"/v1/jobs/{job.json()['id']}").json())["status"] == "running":
+            time.sleep(0.01)
+        assert done["status"] == "done" and done["report"]["added"] == 1
+        assert http.delete("/v1/articles/b").json() == {"id": "b", "deleted": True}
+    assert not (tmp_path / "data" / "api-jobs" / job.json()["id"]).exists()  # uploads removed once ingested
