@@ -102,7 +102,7 @@ def create_app(service: Service, settings: Settings) -> FastAPI:
         return EventSourceResponse(_events(first, pieces, ids, base_url, usage), sep="\n")
 
     app.include_router(openai)
-    app.include_router(native_routes(service, jobs, settings), prefix="/v1",
+    app.include_router(native_routes(service, jobs), prefix="/v1",
                        dependencies=[Depends(key_checker(settings))])
     _name_the_models(app, [settings.collection])
     return app

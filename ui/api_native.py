@@ -12,7 +12,6 @@ from starlette.datastructures import UploadFile
 from ingest.sources import MAX_ARTICLE_BYTES, TEXT_SUFFIXES
 from rag.cli import answer_json
 from rag.records import Article
-from rag.settings import Settings
 from ui import api_openai as oa
 from ui.api_contract import Service
 from ui.api_guard import ApiError
@@ -49,7 +48,7 @@ UPLOAD_BODY = {
 }
 
 
-def native_routes(service: Service, jobs: JobRunner, settings: Settings) -> APIRouter:
+def native_routes(service: Service, jobs: JobRunner) -> APIRouter:
     """The routes under /v1 that are newsdesk's own (auth is added by the caller)."""
     router = APIRouter(tags=["newsdesk"])
 
