@@ -21,11 +21,11 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi_offline import FastAPIOffline
 from sse_starlette import EventSourceResponse
 
+from ingest.service import Newsdesk, build_service
 from rag.errors import NewsdeskError
 from rag.records import Answer
 from rag.settings import Settings
 from ui import api_openai as oa
-from ui.api_contract import Service
 from ui.api_guard import ApiError, BodyLimit, error_body, install_error_handlers, key_checker
 from ui.api_jobs import JobRunner
 from ui.api_models import ChatCompletion, ChatRequest, ErrorBody, Health, ModelCard, ModelList
@@ -43,7 +43,7 @@ _STREAM = {"text/event-stream": {"schema": {"type": "string", "description": "`d
                                             "events, then `data: [DONE]`"}}}
 
 
-def create_app(service: Service, settings: Settings) -> FastAPI:
+def create_app(service: Newsdesk, settings: Settings) -> FastAPI:
     """The API over ``service``; ingest jobs run on a worker thread that lives as long as the app."""
     jobs = JobRunner(service, settings.data_dir / "api-jobs")
     started = int(time.time())
@@ -145,8 +145,6 @@ def _events(
 def serve(settings: Settings, host: str, port: int) -> int:
     """Run the API with uvicorn until interrupted."""
     import uvicorn
-
-    from ui.api_service import build_service
 
     _check_port_free(host, port)  # before the model loads, so a busy port is said at once
 

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
+from ingest.service import Newsdesk
 from rag.errors import NewsdeskError
-from ui.api_contract import Service
 
 log = logging.getLogger("newsdesk.api")
 KEEP_JOBS = 200  # finished jobs remembered for GET /v1/jobs/{id}; the oldest are forgotten first
@@ -46,7 +46,7 @@ class Job:
 class JobRunner:
     """Queues ingest jobs and runs them one after another on one thread (ingest takes a lock per data dir)."""
 
-    def __init__(self, service: Service, uploads: Path) -> None:
+    def __init__(self, service: Newsdesk, uploads: Path) -> None:
         self.service = service
         self.uploads = uploads
         self._jobs: OrderedDict[str, Job] = OrderedDict()

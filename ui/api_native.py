@@ -9,11 +9,11 @@ from typing import Any
 from fastapi import APIRouter, Query, Request, Response
 from starlette.datastructures import UploadFile
 
+from ingest.service import Newsdesk
 from ingest.sources import MAX_ARTICLE_BYTES, TEXT_SUFFIXES
 from rag.records import Article
 from ui import api_openai as oa
 from ui.answer_json import answer_json
-from ui.api_contract import Service
 from ui.api_guard import ApiError
 from ui.api_jobs import Job, JobRunner
 from ui.api_models import (
@@ -48,7 +48,7 @@ UPLOAD_BODY = {
 }
 
 
-def native_routes(service: Service, jobs: JobRunner) -> APIRouter:
+def native_routes(service: Newsdesk, jobs: JobRunner) -> APIRouter:
     """The routes under /v1 that are newsdesk's own (auth is added by the caller)."""
     router = APIRouter(tags=["newsdesk"])
 
@@ -66,8 +66,10 @@ def native_routes(service: Service, jobs: JobRunner) -> APIRouter:
     @router.get("/articles", response_model=ArticleList, responses={409: _ERR, 503: _ERR})
     def list_articles(offset: int = Query(0, ge=0), limit: int = Query(50, ge=1, le=500)) -> ArticleList:
         """Stored articles by id, a page at a time (without their texts)."""
-        page = service.articles(offset=offset, limit=limit)
-        return ArticleList(total=page.total, offset=offset, limit=limit, articles=[_summary(a) for a in page.articles])
+        ids = service.article_ids()  # metadata only: the texts are read for the one page asked for
+        page = ids[offset : offset + limit]
+        found = service.articles(page) if page else []
+        return ArticleList(total=len(ids), offset=offset, limit=limit, articles=[_summary(a) for a in found])
 
     @router.get("/articles/{article_id:path}", response_model=ArticleOut, responses={404: _ERR, 409: _ERR})
     def get_article(article_id: str) -> ArticleOut:

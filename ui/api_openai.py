@@ -62,7 +62,7 @@ def split_messages(messages: Sequence[ChatMessage]) -> tuple[str, list[tuple[str
 
 
 def call_options(options: Options) -> dict[str, Any]:
-    """``Options`` as the keyword arguments of ``Service.ask``/``stream``."""
+    """``Options`` as the keyword arguments of ``Newsdesk.ask``/``stream``."""
     filters = Filters(
         sources=tuple(options.sources),
         since=options.since.isoformat() if options.since else "",
