@@ -191,6 +191,25 @@ def test_an_upload_job_ingests_files_and_reports_what_it_rejected(http: httpx.Cl
             http.delete(f"/v1/articles/{article_id}")
 
 
+def test_articles_come_a_page_at_a_time_by_id_with_the_total(http: httpx.Client) -> None:
+    lines = [{"id": f"api-page-{c}", "title": f"Page {c}", "text": f"Ferry timetable {c} is out."} for c in "abc"]
+    body = "\n".join(json.dumps(line) for line in lines)
+    job = http.post("/v1/articles", content=body, headers={"content-type": "application/x-ndjson"}).json()
+    assert _wait_done(http, job["id"])["report"]["added"] == 3
+    try:
+        everything = http.get("/v1/articles", params={"limit": 500}).json()
+        ids = [a["id"] for a in everything["articles"]]
+        assert len(ids) == everything["total"] >= 4 and ids == sorted(ids)
+        page = http.get("/v1/articles", params={"offset": 1, "limit": 2}).json()
+        assert page["total"] == len(ids) and [a["id"] for a in page["articles"]] == ids[1:3]
+        assert "text" not in page["articles"][0] and page["articles"][0]["chars"] > 0
+        past = http.get("/v1/articles", params={"offset": len(ids), "limit": 2}).json()
+        assert past["articles"] == [] and past["total"] == len(ids)
+    finally:
+        for line in lines:
+            http.delete(f"/v1/articles/{line['id']}")
+
+
 def test_an_article_sent_as_jsonl_can_be_read_and_deleted(http: httpx.Client) -> None:
     line = {"id": "api-delete-me", "title": "Harbour crane", "text": "The harbour board approved a new crane."}
     response = http.post("/v1/articles", content=json.dumps(line), headers={"content-type": "application/x-ndjson"})
