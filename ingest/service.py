@@ -84,12 +84,22 @@ class Newsdesk:
         found = self.pipeline.store.articles(ids)
         return [found[aid] for aid in sorted(found)]
 
+    def article_ids(self) -> list[str]:
+        """Every stored article id, sorted; empty before the first ingest. Reads metadata only, so an edge can
+        page through ids and fetch the texts of one page with ``articles(page)``."""
+        store = self.pipeline.store
+        return sorted(store.article_paths()) if store.exists() else []
+
     def article(self, article_id: str) -> Article | None:
-        """One stored article, None when there is none with that id."""
-        return self.pipeline.store.get_article(article_id)
+        """One stored article, None when there is none with that id (also before the first ingest)."""
+        store = self.pipeline.store
+        return store.get_article(article_id) if store.exists() else None
 
     def delete(self, ids: Sequence[str]) -> int:
-        """Remove these articles (chunks, record, BM25 entries); how many were stored. Unknown ids are ignored."""
+        """Remove these articles (chunks, record, BM25 entries); how many were stored. Unknown ids are ignored,
+        and with nothing stored yet nothing is created."""
+        if not ids or not self.pipeline.store.exists():
+            return 0
         return self._indexer().delete(list(ids))
 
     def sources(self) -> list[str]:

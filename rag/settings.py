@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     llm_max_retries: int = Field(default=1, ge=0, le=5)
     context_tokens: int = Field(default=3000, ge=256, description="Token budget for passages in the prompt.")
     verify: Literal["flag", "drop", "off"] = "flag"
+    api_key: SecretStr | None = Field(
+        default=None, description="Bearer token `newsdesk serve` requires on every route but /healthz; unset = none."
+    )
 
     @field_validator("collection")
     @classmethod

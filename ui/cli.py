@@ -13,6 +13,7 @@ from rag.errors import NewsdeskError
 from rag.exit_codes import EXIT_ERROR, EXIT_INTERRUPTED
 from rag.records import HEADLINE_ONLY
 from rag.settings import Settings
+from ui.answer_json import answer_json
 
 
 def _settings() -> Settings:
@@ -132,35 +133,6 @@ def _print_checks(answer: Any, streamed: str) -> None:
         print(answer.text)
 
 
-def answer_json(answer: Any) -> dict[str, Any]:
-    """The `ask --json` object (also what eval stores per question)."""
-    return {
-        "question": answer.question,
-        "answer": answer.text,
-        "refused": answer.refused,
-        "mode": answer.mode,
-        "citations": [
-            {"n": c.n, "article_id": c.article_id, "title": c.title, "url": c.url, "published_at": c.published_at,
-             "source": c.source, "quote": c.quote, "start": c.start, "end": c.end}
-            for c in answer.citations
-        ],
-        "passages": [
-            {"n": i, "article_id": p.chunk.article_id, "title": p.chunk.title, "url": p.chunk.url,
-             "published_at": p.chunk.published_at, "source": p.chunk.source, "text": p.chunk.text,
-             "start": p.chunk.start, "end": p.chunk.end, "scores": p.scores}
-            for i, p in enumerate(answer.passages, start=1)
-        ],
-        "checks": [
-            {"sentence": c.sentence, "verdict": c.verdict, "score": round(c.score, 4), "citation": c.citation,
-             "article_id": c.article_id, "span": c.span, "start": c.start, "end": c.end}
-            for c in answer.checks
-        ],
-        "warnings": list(answer.warnings),
-        "standalone_question": answer.standalone_question,
-        "timings_ms": answer.timings_ms,
-    }
-
-
 def _print_sources(answer: Any) -> None:
     if answer.citations:
         print("\nSources:")
@@ -237,6 +209,21 @@ def streamlit_argv(app: Path, host: str, port: int) -> list[str]:
     ]
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    from ui.api import serve
+    from ui.api_guard import is_loopback
+
+    settings = _settings()
+    if not is_loopback(args.host) and settings.api_key is None:
+        raise NewsdeskError(
+            f"Refusing to serve on {args.host} without an API key: anyone who could reach it could read your "
+            "articles and change your store. Set one first, e.g. "
+            "`export NEWSDESK_API_KEY=$(python3 -c 'import secrets; print(secrets.token_urlsafe(32))')`, "
+            "or serve on 127.0.0.1."
+        )
+    return serve(settings, args.host, args.port)
+
+
 def _check_port_free(host: str, port: int) -> None:
     import socket
 
@@ -298,6 +285,12 @@ def build_parser() -> argparse.ArgumentParser:
     chat.add_argument("--host", default="127.0.0.1",
                       help="address to bind (default 127.0.0.1: this machine only; the page has no login)")
     chat.set_defaults(handler=cmd_chat)
+
+    serve = sub.add_parser("serve", help="serve the HTTP API (OpenAI-compatible chat and native routes)")
+    serve.add_argument("--port", type=int, default=8600, help="port to serve on (default 8600; Chroma uses 8000)")
+    serve.add_argument("--host", default="127.0.0.1",
+                       help="address to bind (default 127.0.0.1; another address needs NEWSDESK_API_KEY)")
+    serve.set_defaults(handler=cmd_serve)
 
     return parser
 

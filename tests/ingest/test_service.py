@@ -28,6 +28,7 @@ def test_ingest_status_ask_list_delete(service: Newsdesk, tiny_corpus: Path) -> 
     assert status.articles == 6 and status.chunks >= 6
     ids = [a.id for a in service.articles()]
     assert ids == sorted(ids) and "ports.txt" in ids
+    assert service.article_ids() == ids  # the same ids, read without the texts
 
     answer = service.ask("How many containers did the Port of Rotterdam handle?")
     assert isinstance(answer, Answer) and not answer.refused
@@ -41,6 +42,7 @@ def test_ingest_status_ask_list_delete(service: Newsdesk, tiny_corpus: Path) -> 
     assert "ports.txt" not in [a.id for a in service.articles()]
     assert service.article("ports.txt") is None
     assert service.status().articles == 5
+    assert "ports.txt" not in service.article_ids() and len(service.article_ids()) == 5
     after = service.ask("How many containers did the Port of Rotterdam handle?")
     assert all(p.chunk.article_id != "ports.txt" for p in after.passages)
     assert all(p.chunk.article_id != "ports.txt" for p in service.retrieve("Rotterdam containers", k=10))
@@ -57,3 +59,10 @@ def test_an_empty_store_says_what_to_do(service: Newsdesk) -> None:
     assert service.status().articles == 0
     with pytest.raises(EmptyIndexError, match="newsdesk ingest"):
         service.ask("Anything?")
+
+
+def test_reading_and_deleting_before_the_first_ingest_create_no_store(service: Newsdesk, settings: Settings) -> None:
+    assert service.article_ids() == []
+    assert service.article("anything") is None
+    assert service.delete(["anything"]) == 0
+    assert not settings.chroma_path.exists()  # a mistyped data dir is not turned into an empty store
