@@ -213,7 +213,9 @@ class Pipeline:
             else:
                 yield self._complete(generated, question, standalone, passages, links, timings, warnings, started)
                 return
-        stream = AnswerStream(self.extractive_path.stream(standalone, passages))
+        # Retrieval reads the rewritten follow-up, the selector the question as asked: the borrowed words
+        # would make every sentence that repeats the topic look like an answer to it.
+        stream = AnswerStream(self.extractive_path.stream(question, passages))
         yield from stream
         extracted = stream.final()
         if warnings and self.settings.generative:
