@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from rag.answer_types import answer_type, could_answer, names_something_new
+from rag.answer_types import answer_type, could_answer
 from rag.citations import content_stems
 from rag.errors import ModelError
 from rag.questions import answer_names
@@ -104,13 +104,19 @@ def new_names(sentence: str, question: str) -> list[str]:
     >>> new_names("Ford recalled 2.9 million cars in Detroit.", "Which automaker recalled cars?")
     ['2.9', 'Detroit']
     """
-    asked = {w.lower().strip(".,'’") for w in re.findall(r"[\w'’.-]+", question)}
+    asked = _asked(question)
     found = []
     for match in _NAME_OR_NUMBER.finditer(sentence):
         word = match.group().strip(".,'’")
         if match.start() and word and word.lower() not in asked and word.lower() not in _FILLER:
             found.append(word)
     return found
+
+
+@functools.lru_cache(maxsize=1024)
+def _asked(question: str) -> frozenset[str]:
+    # Once per question, not once per candidate sentence.
+    return frozenset(w.lower().strip(".,'’") for w in re.findall(r"[\w'’.-]+", question))
 
 
 def opening(question: str) -> str:
@@ -167,7 +173,7 @@ def describe(question: str, passages: Sequence[Passage], spans: Sequence[Span], 
         support = [sum(name in text for text in texts) / len(texts) for name in dict.fromkeys(named)]
         entity = asks in ("which", "who", "where") or kind == "person"
         explain = asks in ("why", "how") and kind == "any"
-        novel = names_something_new(span.text, question)
+        novel = bool(named)  # the same test as rag.answer_types.names_something_new, from the names found
         best_support = max(support, default=0.0)
         in_headlines = any(name in headlines for name in named)
         rows[i] = (
