@@ -113,6 +113,10 @@ def cmd_ask(args: argparse.Namespace) -> int:
         print(json.dumps(answer_json(final), ensure_ascii=False))
         return 0
     print()
+    if final.searched:  # time words (rag/time_query.py) or --since/--until narrowed the dates
+        from rag.time_query import describe_searched
+
+        print(describe_searched(final.searched))
     for warning in final.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     _print_checks(final, "".join(streamed))
@@ -161,6 +165,7 @@ def answer_json(answer: Any) -> dict[str, Any]:
         ],
         "warnings": list(answer.warnings),
         "standalone_question": answer.standalone_question,
+        "searched": list(answer.searched) if answer.searched else None,
         "timings_ms": answer.timings_ms,
     }
 

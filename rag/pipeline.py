@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -20,6 +20,7 @@ from rag.records import REFUSAL, Answer, Citation, Passage, SentenceCheck
 from rag.retrieve import HybridRetriever, NewsdeskRetriever
 from rag.settings import Settings
 from rag.store import Filters, Store
+from rag.time_query import Timed, timed_search
 
 LEAD_PASSAGES = 3
 BUNDLED_CORPUS = Path(__file__).resolve().parent.parent / "corpus"
@@ -114,14 +115,29 @@ class Pipeline:
 
         ``lead_passages`` > 1 adds the best article's next-best passages after its best one (see
         ``HybridRetriever.search``). Without ``asked_on``, a question is asked today (``NEWSDESK_RECENCY``)."""
+        return self.retrieve_timed(question, k, filters, asked_on, lead_passages).passages
+
+    def retrieve_timed(
+        self,
+        question: str,
+        k: int | None = None,
+        filters: Filters = Filters(),
+        asked_on: str | None = None,
+        lead_passages: int = 1,
+    ) -> Timed:
+        """``retrieve``, with what was searched: the question's time words (rag/time_query.py) narrow the dates
+        and set the recency preference unless ``NEWSDESK_TIME_WORDS=false``."""
         if asked_on is None and self.settings.recency:
             asked_on = date.today().isoformat()
-        passages = self.retriever.search(question, k, filters, asked_on, lead_passages)  # raises when no collection
+        # --- time-words hook: rag/time_query.py decides the date filter and recency weight of each search ---
+        timed = timed_search(self.retriever.search, question, k, filters, asked_on, lead_passages,
+                             enabled=self.settings.time_words)  # raises when no collection
+        passages = timed.passages
         if not passages and self.store.counts()[1] == 0:  # counted only when nothing came back: saves a round trip
             raise EmptyIndexError(
                 "No articles indexed yet. Run `newsdesk ingest PATH` (or `newsdesk ingest` for the bundled corpus)."
             )
-        return passages
+        return timed
 
     def answer(
         self,
@@ -164,7 +180,9 @@ class Pipeline:
         # The answer reads three passages of the likeliest article: an answer often sits just past the passage
         # that matched the question (RealTime QA, full corpus: accuracy 0.591 → 0.609 → 0.618 with one, two and
         # three; gold articles only 0.486 → 0.523 → 0.536; about 20 ms more per answer than two).
-        found = self.retrieve(standalone, k, filters, asked_on, lead_passages=LEAD_PASSAGES)
+        timed = self.retrieve_timed(standalone, k, filters, asked_on, lead_passages=LEAD_PASSAGES)  # time-words hook
+        found, searched = timed.passages, timed.searched
+        warnings.extend(timed.warnings)
         # Answers read passages with text; pages known only by their headline follow as links. Kept after the
         # others, so the [n] an answer cites is the nth passage of the list the page shows.
         passages = [p for p in found if p.chunk.text]
@@ -183,9 +201,9 @@ class Pipeline:
                     yield "\n\n"
             else:
                 timings["answer"] = _ms(t0)
-                yield self._generated_answer(
+                yield replace(self._generated_answer(
                     question, standalone, "".join(pieces), passages, links, timings, warnings, started
-                )
+                ), searched=searched)
                 return
         extract = self.extractive.answer(standalone, passages)
         timings["answer"] = _ms(t0)
@@ -203,6 +221,7 @@ class Pipeline:
             timings_ms=timings,
             warnings=tuple(warnings),
             standalone_question=standalone,
+            searched=searched,
         )
 
     def _condense(self, question: str, history: History, warnings: list[str]) -> str:

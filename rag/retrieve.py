@@ -112,9 +112,13 @@ class HybridRetriever:
         filters: Filters = Filters(),
         asked_on: str | None = None,
         lead_passages: int = 1,
+        date_weight: float | None = None,
     ) -> list[Passage]:
         """The ``k`` best passages for ``query`` (and any headline-only article ranked among them), each with
         dense, bm25, fused and (when its article's headline matched) title scores.
+
+        ``date_weight`` overrides ``self.date_weight`` for this search (rag/time_query.py: milder for a
+        question with no time words, stronger for "latest").
 
         With ``asked_on`` (ISO date), the fused score also carries ``date_weight * date_prior``. With
         ``lead_passages`` above 1, the best article's next-best passages follow its best one (on top of ``k``):
@@ -123,7 +127,7 @@ class HybridRetriever:
         k = k or self.settings.k
         vector = np.asarray(self.embedder.embed_query(query), dtype=np.float32)
         pool = self._candidates(query, vector, k, filters, need_all=bool(asked_on))
-        scored = self._score(pool, asked_on)
+        scored = self._score(pool, asked_on, self.date_weight if date_weight is None else date_weight)
         ranked = sorted(scored, key=lambda key: (-scored[key], key))
         picked = self._diverse(ranked, pool.chunks, k)
         if lead_passages > 1 and picked and _title_only(picked[0]) is None:
@@ -157,14 +161,14 @@ class HybridRetriever:
             pool.dense[cid] = round(float(np.dot(vector, chunk_vector)), 6)
         return pool
 
-    def _score(self, pool: _Pool, asked_on: str | None) -> dict[str, float]:
+    def _score(self, pool: _Pool, asked_on: str | None, date_weight: float) -> dict[str, float]:
         """Fused score per chunk, plus its article's title bonus and date prior; articles found by their title
         alone stand in (key ``_TITLE + article id``) with their title bonus until one is picked."""
         rrf_k = self.settings.rrf_k
         bonus = {aid: self.title_weight / (rrf_k + rank) for rank, (aid, _, _) in enumerate(pool.titles, 1)}
 
         def prior(published_at: str) -> float:
-            return self.date_weight * date_prior(published_at, asked_on) if asked_on else 0.0
+            return date_weight * date_prior(published_at, asked_on) if asked_on else 0.0
 
         scored = {
             cid: pool.fused[cid] + bonus.get(chunk.article_id, 0.0) + prior(chunk.published_at)

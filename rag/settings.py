@@ -30,6 +30,10 @@ class Settings(BaseSettings):
         default=True, description="Favour articles from the week before the question (asked today unless dated)."
     )
 
+    time_words: bool = Field(
+        default=True, description="Read time words: 'last week' filters by date, 'latest' ranks newest first."
+    )
+
     answer_mode: Literal["auto", "extractive", "generative"] = "auto"
     openai_api_key: SecretStr | None = Field(
         default=None, validation_alias=AliasChoices("NEWSDESK_OPENAI_API_KEY", "OPENAI_API_KEY")

@@ -19,6 +19,7 @@ from rag.records import REFUSAL, Answer
 from rag.settings import Settings
 from rag.settings import load_settings as settings_from_env
 from rag.store import Filters
+from rag.time_query import describe_searched
 from ui import render
 from ui.sidebar import sidebar
 
@@ -83,7 +84,8 @@ def render_answer(answer: Answer, filters_on: bool = False) -> None:
                 st.html(render.passage_card(n, passage))
     total = answer.timings_ms.get("total")
     took = "" if total is None else f" · {total:.0f} ms" if total < 1000 else f" · {total / 1000:.1f} s"
-    st.caption(f"{answer.mode} answer{took}")
+    searched = f" · {describe_searched(answer.searched)}" if answer.searched else ""  # time words (rag/time_query.py)
+    st.caption(f"{answer.mode} answer{took}{searched}")
 
 
 def render_turn(turn: Turn, filters_on: bool = False) -> None:
