@@ -79,16 +79,18 @@ def main(argv: list[str] | None = None) -> int:
     for name, on in (("without", False), ("with", True)):
         settings = base.model_copy(update={"time_words": on})
         run = run_eval(settings, questions, corpus=corpus, store_dir=root / "store", quiet=True)
-        by_kind: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+        by_kind: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])  # correct, gold ranked first, questions
         for question, row in zip(questions, run.ours.rows, strict=True):
             tally = by_kind[kind(question.question, question.asked_on)]
             tally[0] += row.correct
-            tally[1] += 1
+            tally[1] += row.rank == 1
+            tally[2] += 1
         summary = run.ours.summary
         results[name] = {
             "answer_accuracy": summary["answer_accuracy"], "recall_at_1": summary["recall_at_1"],
             "recall_at_5": summary["recall_at_5"], "mrr_at_10": summary["mrr_at_10"],
-            "by_kind": {k: f"{c}/{n}" for k, (c, n) in sorted(by_kind.items())},
+            "correct_by_kind": {k: f"{c}/{n}" for k, (c, _, n) in sorted(by_kind.items())},
+            "first_by_kind": {k: f"{f}/{n}" for k, (_, f, n) in sorted(by_kind.items())},
             "wrong": [row.id for row in run.ours.rows if not row.correct],
         }
     print(json.dumps(results, indent=None if args.json else 2))
