@@ -61,6 +61,7 @@ class RemoteSources:
     problems: list[Rejected] = field(default_factory=list)  # bad lines of feed lists
     _state: dict[str, dict[str, Any]] = field(default_factory=dict)
     _pending: dict[str, dict[str, Any]] = field(default_factory=dict)
+    _linked: set[str] = field(default_factory=set)  # item links already read in this run
 
     @classmethod
     def from_args(cls, args: list[str], settings: Settings, policy: FetchPolicy | None = None) -> RemoteSources:
@@ -137,6 +138,9 @@ class RemoteSources:
             if not link:
                 yield Rejected(f"{url} item {entry.get('title', '?')!r}", "the feed item has no link")
                 continue
+            if link in self._linked:  # another feed of this run carries it too (a story in "Top" and "World")
+                continue
+            self._linked.add(link)
             mark = _fingerprint(entry)
             if self._state.get(link, {}).get("item") == mark:
                 unchanged += 1

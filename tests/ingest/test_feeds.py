@@ -97,6 +97,12 @@ def test_items_that_leave_the_feed_stay(site: Site, pipeline: Pipeline) -> None:
     assert (report.removed, pipeline.status().articles) == (0, 3)
 
 
+def test_a_story_in_two_feeds_is_fetched_once(site: Site, pipeline: Pipeline) -> None:
+    report = ingest(pipeline, site.base + "/clean.xml", site.base + "/top.xml")
+    assert (report.added, report.rejected) == (3, [])
+    assert site.hits["/a/1.html"] == 1
+
+
 def test_a_feed_list_is_read_like_a_folder(site: Site, pipeline: Pipeline, tmp_path: Path) -> None:
     listing = tmp_path / "feeds.txt"
     listing.write_text(f"# my feeds\n{site.base}/clean.xml\n\nnot a url\n{site.base}/a/missing.html\n", "utf-8")

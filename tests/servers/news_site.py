@@ -86,8 +86,9 @@ def _handler(site: Site, port: int) -> type[BaseHTTPRequestHandler]:
 
         def do_GET(self) -> None:
             site.hits[self.path] += 1
-            if self.path in ("/clean.xml", "/mixed.xml"):
-                body = site.feed((site.only or GOOD) if self.path == "/clean.xml" else GOOD + BAD)
+            if self.path in ("/clean.xml", "/mixed.xml", "/top.xml"):
+                listed = {"/clean.xml": site.only or GOOD, "/mixed.xml": GOOD + BAD, "/top.xml": GOOD[:1]}
+                body = site.feed(listed[self.path])
                 etag = '"' + hashlib.sha256(body).hexdigest()[:16] + '"'
                 if self.headers.get("If-None-Match") == etag:
                     self.send_response(304)
