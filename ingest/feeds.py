@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -151,11 +152,11 @@ class RemoteSources:
         with ThreadPoolExecutor(max_workers=self.policy.concurrency) as pool:
             pages = pool.map(lambda job: fetch(job[0], self.policy), todo)
             for (link, entry, mark), page in zip(todo, pages, strict=True):
-                found = page_article(page, link) if isinstance(page, Fetched) else Rejected(link, page.reason)
+                found = page_article(page, link, channel) if isinstance(page, Fetched) else Rejected(link, page.reason)
                 if isinstance(page, FetchError) and page.retryable:
                     retry_later.append(link)
                 if isinstance(found, Article):
-                    found = _with_feed_fields(found, entry, channel)
+                    found = _with_feed_fields(found, entry)
                     self._pending[link] = {"item": mark}
                 yield found
 
@@ -175,8 +176,9 @@ def read_feed_list(path: Path) -> tuple[list[str], list[Rejected]]:
     return urls, bad
 
 
-def page_article(got: Fetched | FetchError, url: str) -> Article | Rejected:
-    """One fetched page as an article (``trafilatura``: main text without navigation, ads or footer)."""
+def page_article(got: Fetched | FetchError, url: str, outlet: str = "") -> Article | Rejected:
+    """One fetched page as an article (``trafilatura``: main text without navigation, ads or footer); its source
+    is the page's site name, else ``outlet`` (a feed's title), else the host."""
     if isinstance(got, FetchError):
         return Rejected(url, got.reason)
     if got.content_type not in _PAGE_TYPES:
@@ -187,20 +189,23 @@ def page_article(got: Fetched | FetchError, url: str) -> Article | Rejected:
                                       include_tables=False)
     meta: dict[str, Any] = {} if doc is None else doc if isinstance(doc, dict) else doc.as_dict()
     title = str(meta.get("title") or "").strip()
-    text = _without_headline(str(meta.get("text") or ""), title)
+    text = _without_promos(_without_headline(str(meta.get("text") or ""), title))
+    site = str(meta.get("sitename") or "")
+    if site in (urlparse(got.url).netloc, urlparse(got.url).hostname):
+        site = ""  # trafilatura's fallback when a page names no site: the host, which is no outlet's name
     if not text.strip():
         return Rejected(url, "no article text found on the page")
     author = str(meta.get("author") or "")
     return Article(
         id=url, text=text, title=title, url=url,
-        source=str(meta.get("sitename") or meta.get("hostname") or urlparse(url).hostname or ""),
+        source=site or outlet or urlparse(url).hostname or "",
         published_at=parse_date(str(meta.get("date") or "")),
         authors=tuple(a.strip() for a in author.replace(";", ",").split(",") if a.strip()),
     )
 
 
-def _with_feed_fields(article: Article, entry: Any, channel: str) -> Article:
-    """The feed's title, date and authors over the page's; the outlet from the page, else the feed's title."""
+def _with_feed_fields(article: Article, entry: Any) -> Article:
+    """The feed's title, date and authors over the page's."""
     from dataclasses import replace
 
     stamp = entry.get("published_parsed") or entry.get("updated_parsed")
@@ -211,7 +216,6 @@ def _with_feed_fields(article: Article, entry: Any, channel: str) -> Article:
         title=str(entry.get("title", "")).strip() or article.title,
         published_at=published or article.published_at,
         authors=names or article.authors,
-        source=article.source if article.source != urlparse(article.url).hostname else channel or article.source,
     )
 
 
@@ -219,6 +223,18 @@ def _without_headline(text: str, title: str) -> str:
     """trafilatura keeps the page's <h1> as the first line; the title is stored apart, so drop the copy."""
     first, _, rest = text.partition("\n")
     return rest.lstrip() if title and first.strip() == title.strip() else text
+
+
+_PROMO = re.compile(r"^(?:read more|related|see also|sign up|subscribe|click here)\b.{0,100}$", re.I)
+
+
+def _without_promos(text: str) -> str:
+    """Drop the short "Read more: …" and "Sign up …" lines a CMS puts between paragraphs (trafilatura keeps them).
+
+    >>> _without_promos("It opens Friday.\\nRead more: our free newsletter\\nStalls pay a fee.").splitlines()
+    ['It opens Friday.', 'Stalls pay a fee.']
+    """
+    return "\n".join(line for line in text.split("\n") if not _PROMO.match(line.strip()))
 
 
 def _fingerprint(entry: Any) -> str:

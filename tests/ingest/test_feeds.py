@@ -49,6 +49,18 @@ def test_a_page_keeps_the_article_and_drops_the_clutter(site: Site) -> None:
         "Council closes the old bridge", "2022-06-14", ("Jane Roe",), "Riverside Courier")
 
 
+def test_an_atom_feed_and_another_layout(site: Site, pipeline: Pipeline) -> None:
+    report = ingest(pipeline, site.base + "/atom.xml")
+    assert (report.added, report.rejected) == (1, [])
+    [passage] = pipeline.retrieve("When does the night market close?", k=1, asked_on="2022-06-18")
+    chunk = passage.chunk
+    assert (chunk.title, chunk.published_at, chunk.source) == (
+        "Night market opens on the quay", "2022-06-17", "The Harbour Herald")  # no site name: the feed's title
+    assert "forty stalls selling food" in chunk.text and "review the market after the summer" in chunk.text
+    for clutter in ("cookies", "Accept all", "Share on", "newsletter", "Great news", "Terms", "Weather"):
+        assert clutter not in chunk.text
+
+
 def test_a_feed_goes_in_and_each_bad_item_is_reported_with_its_reason(site: Site, pipeline: Pipeline) -> None:
     report = ingest(pipeline, site.base + "/mixed.xml")
     assert report.added == 3 and report.exit_code == 3

@@ -75,6 +75,28 @@ class Site:
                 f'<link>{self.base}/</link>{"".join(items)}</channel></rss>').encode()
 
 
+# A second layout, as another outlet's CMS writes it: a cookie banner, share buttons, <time>, an inline promo.
+PAGE_B = """<!DOCTYPE html><html><head><meta charset="utf-8"><title>Night market opens on the quay</title>
+<meta name="description" content="A weekly night market opens on the quay."></head><body>
+<div id="cookie-banner">We use cookies to improve your experience. <button>Accept all</button></div>
+<div class="site-header"><a href="/">The Harbour Herald</a><ul class="menu"><li>News</li><li>Weather</li></ul></div>
+<div class="story"><h1 class="headline">Night market opens on the quay</h1>
+<div class="meta"><span class="author">Priya Nair</span> <time datetime="2022-06-17">17 June 2022</time></div>
+<div class="share"><a href="#">Share on Facebook</a> <a href="#">Share on X</a></div>
+<div class="body"><p>A weekly night market will open on the harbour quay on Friday, with forty stalls selling food,
+crafts and plants until midnight, the harbour board said.</p>
+<p class="promo"><a href="/newsletter">Read more: get our free weekend newsletter</a></p>
+<p>Stallholders will pay a small fee that goes towards lighting the quay, and the board said it would review
+the market after the summer.</p></div></div>
+<div class="comments"><h4>Comments</h4><p>Great news, finally something to do!</p></div>
+<footer>The Harbour Herald · Contact · Terms</footer></body></html>"""
+
+ATOM = """<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom">
+<title>The Harbour Herald</title><id>urn:herald</id><updated>2022-06-17T09:00:00Z</updated>
+<entry><title>Night market opens on the quay</title><link href="{base}/b/market.html"/><id>urn:herald:1</id>
+<updated>2022-06-17T09:00:00Z</updated><author><name>Priya Nair</name></author>
+<summary>A weekly night market opens on the quay.</summary></entry></feed>"""
+
 GOOD = ["/a/1.html", "/a/2.html", "/a/3.html"]
 BAD = ["/a/missing.html", "/a/slow.html", "/a/huge.html", "/a/photo.png", "/a/moved.html"]
 
@@ -96,6 +118,10 @@ def _handler(site: Site, port: int) -> type[BaseHTTPRequestHandler]:
                     self.end_headers()
                     return
                 return self._send(200, "application/rss+xml", body, {"ETag": etag})
+            if self.path == "/atom.xml":
+                return self._send(200, "application/atom+xml", ATOM.format(base=site.base).encode())
+            if self.path == "/b/market.html":
+                return self._send(200, "text/html; charset=utf-8", PAGE_B.encode())
             if self.path.startswith("/a/") and self.path.split("/")[-1].split(".")[0] in STORIES:
                 story = self.path.split("/")[-1].split(".")[0]
                 return self._send(200, "text/html; charset=utf-8", page(story, site.edits.get(story, "")))
