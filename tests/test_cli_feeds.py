@@ -44,3 +44,26 @@ def test_watch_refreshes_and_checks_its_interval(site: Site) -> None:
     bad = newsdesk("watch", "--every", "5s", site.base + "/clean.xml", env=ALLOW)
     assert bad.returncode == 1
     assert "shorter than a minute" in bad.stderr
+
+
+def test_ctrl_c_stops_a_watch_cleanly_between_rounds(site: Site) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    script = Path(sys.executable).with_name("newsdesk")
+    watch = subprocess.Popen([str(script), "watch", "--every", "1m", site.base + "/clean.xml"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             env={**os.environ, **ALLOW})
+    state = Path(os.environ["NEWSDESK_DATA_DIR"]) / "feeds" / "state.json"  # written when a round has gone in
+    deadline = time.monotonic() + 120
+    while not state.exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    time.sleep(1)  # the round prints its summary, then sleeps until the next one
+    watch.send_signal(signal.SIGINT)
+    out, err = watch.communicate(timeout=60)
+    assert watch.returncode == 130, err
+    assert "added 3" in out and "interrupted" in err and "Traceback" not in err
