@@ -96,7 +96,13 @@ def _newest_first(
     search: Search, question: str, k: int | None, filters: Filters, asked_on: str | None, lead_passages: int
 ) -> list[Passage]:
     """Rank as if asked the day of the newest article among the best matches, and more strongly: "latest" means
-    the newest coverage of this story, however long before the question it was written."""
+    the newest coverage of this story, however long before the question it was written.
+
+    The anchor is only as good as the first search: when its newest match is another story (a gas-price article
+    for "the mortgage rate now"), the right one ranks lower, and an article newer than the anchor that the
+    first search missed counts as published after the question (``date_prior``'s -1). A prior that keeps
+    rising to the question's date, not one anchored on a day, would fix both; it needs a date stage of its own.
+    """
     first = search(question, k, filters, asked_on, 1, RECENCY.dated)
     days = [p.chunk.published_at[:10] for p in first if len(p.chunk.published_at) >= 10]
     if asked_on:
