@@ -9,16 +9,17 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import itertools
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 from ingest.chunking import chunk_article
-from ingest.sources import FileDone, Note, Rejected, read_paths
+from ingest.sources import FileDone, Item, Note, Rejected, read_paths
 from rag.embedder import MiniLMEmbedder
 from rag.errors import StoreError
 from rag.exit_codes import EXIT_ERROR, EXIT_OK, EXIT_PARTLY_REJECTED
@@ -115,10 +116,12 @@ class Indexer:
         self.lexical = lexical
 
     def run(
-        self, paths: list[Path], prune: bool = False, rebuild: bool = False, progress: Progress | None = None
+        self, paths: list[Path], prune: bool = False, rebuild: bool = False, progress: Progress | None = None,
+        extra: Iterable[Item] = (),
     ) -> IngestReport:
         """Ingest ``paths``; with ``prune``, drop stored articles from under them that are gone;
-        with ``rebuild``, re-index every stored article with the current embedder and chunking."""
+        with ``rebuild``, re-index every stored article with the current embedder and chunking.
+        ``extra`` items (feeds and pages from ingest/feeds.py) are ingested after the paths' and never pruned."""
         started = time.perf_counter()
         report = IngestReport()
         with ingest_lock(self.settings.data_dir):
@@ -137,7 +140,7 @@ class Indexer:
                 batch.add(stale, stale=True)
                 if batch.ready(self):
                     self._flush(batch, report, progress, articles_seen)
-            for item in read_paths(paths):
+            for item in itertools.chain(read_paths(paths), extra):  # extra: the feeds/URLs hook
                 if isinstance(item, Rejected):
                     report.rejected.append(item)
                 elif isinstance(item, Note):

@@ -9,11 +9,12 @@ without importing an edge (layers: ui → eval → ingest → rag).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from ingest.indexer import Indexer, IngestReport, Progress
+from ingest.sources import Item
 from rag.embedder import MiniLMEmbedder
 from rag.filters import Filters
 from rag.lc_retriever import NewsdeskRetriever
@@ -70,10 +71,19 @@ class Newsdesk:
         return NewsdeskRetriever(search=self.retrieve, k=k or self.settings.k, filters=filters, asked_on=asked_on)
 
     def ingest(
-        self, paths: Sequence[Path], *, prune: bool = False, rebuild: bool = False, progress: Progress | None = None
+        self,
+        paths: Sequence[Path],
+        *,
+        prune: bool = False,
+        rebuild: bool = False,
+        progress: Progress | None = None,
+        extra: Iterable[Item] = (),
     ) -> IngestReport:
-        """Bring the store in step with ``paths`` (incremental; see ``ingest.indexer.Indexer.run``)."""
-        return self._indexer().run(list(paths), prune=prune, rebuild=rebuild, progress=progress)
+        """Bring the store in step with ``paths`` (incremental; see ``ingest.indexer.Indexer.run``).
+
+        ``extra`` items (feeds and pages read by ``ingest.feeds.RemoteSources``) follow the paths' and are
+        never pruned: they have no path."""
+        return self._indexer().run(list(paths), prune=prune, rebuild=rebuild, progress=progress, extra=extra)
 
     def status(self) -> Status:
         """Counts and provenance of the index (zeros when nothing is ingested yet)."""

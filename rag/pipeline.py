@@ -25,6 +25,7 @@ from rag.roles import Retriever
 from rag.settings import Settings
 from rag.store import Store
 from rag.streaming import AnswerStream
+from rag.time_query import Timed, timed_search
 
 LEAD = LeadConfig()
 LEAD_PASSAGES = LEAD.answer_reads  # the name eval/calibrate_refusal.py reads
@@ -149,14 +150,29 @@ class Pipeline:
 
         ``lead_passages`` > 1 adds the best article's next-best passages after its best one (see
         ``HybridRetriever.search``). Without ``asked_on``, a question is asked today (``NEWSDESK_RECENCY``)."""
+        return self.retrieve_timed(question, k, filters, asked_on, lead_passages).passages
+
+    def retrieve_timed(
+        self,
+        question: str,
+        k: int | None = None,
+        filters: Filters = Filters(),
+        asked_on: str | None = None,
+        lead_passages: int = 1,
+    ) -> Timed:
+        """``retrieve``, with what was searched: the question's time words (rag/time_query.py) narrow the dates
+        and set this search's date weight unless ``NEWSDESK_TIME_WORDS=false``."""
         if asked_on is None and self.settings.recency:
             asked_on = date.today().isoformat()
-        passages = self.retriever.search(question, k, filters, asked_on, lead_passages)  # raises when no collection
+        # rag/time_query.py decides each search's date filter and date weight (the DatePrior stage reads it).
+        timed = timed_search(self.retriever.search, question, k, filters, asked_on, lead_passages,
+                             enabled=self.settings.time_words)  # raises when no collection
+        passages = timed.passages
         if not passages and self.store.counts()[1] == 0:  # counted only when nothing came back: saves a round trip
             raise EmptyIndexError(
                 "No articles indexed yet. Run `newsdesk ingest PATH` (or `newsdesk ingest` for the bundled corpus)."
             )
-        return passages
+        return timed
 
     def answer(
         self,
@@ -192,7 +208,9 @@ class Pipeline:
         timings["condense"] = _ms(started)
         t0 = time.perf_counter()
         # The answer reads further into the likeliest article (LeadConfig says why and where it was measured).
-        found = self.retrieve(standalone, k, filters, asked_on, lead_passages=LEAD.answer_reads)
+        timed = self.retrieve_timed(standalone, k, filters, asked_on, lead_passages=LEAD.answer_reads)
+        found, searched = timed.passages, timed.searched  # searched: the date range the time words chose
+        warnings.extend(timed.warnings)
         # Answers read passages with text; pages known only by their headline follow as links. Kept after the
         # others, so the [n] an answer cites is the nth passage of the list the page shows.
         passages = [p for p in found if p.chunk.text]
@@ -211,7 +229,9 @@ class Pipeline:
                 if streamed:
                     yield "\n\n"
             else:
-                yield self._complete(generated, question, standalone, passages, links, timings, warnings, started)
+                yield self._complete(
+                    generated, question, standalone, passages, links, timings, warnings, started, searched
+                )
                 return
         # Retrieval reads the rewritten follow-up, the selector the question as asked: the borrowed words
         # would make every sentence that repeats the topic look like an answer to it.
@@ -220,7 +240,7 @@ class Pipeline:
         extracted = stream.final()
         if warnings and self.settings.generative:
             extracted = replace(extracted, mode="extractive-fallback")
-        yield self._complete(extracted, question, standalone, passages, links, timings, warnings, started)
+        yield self._complete(extracted, question, standalone, passages, links, timings, warnings, started, searched)
 
     def _complete(
         self,
@@ -232,9 +252,10 @@ class Pipeline:
         timings: dict[str, float],
         warnings: list[str],
         started: float,
+        searched: tuple[str, str] | None = None,
     ) -> Answer:
         """An answer path's ``Answer`` with what the pipeline knows: the question as asked and as rewritten,
-        the passages shown (links last), every timing and every warning."""
+        the passages shown (links last), every timing and warning, and the date range searched."""
         timings = {**timings, **answer.timings_ms, "total": _ms(started)}
         return replace(
             answer,
@@ -243,6 +264,7 @@ class Pipeline:
             timings_ms=timings,
             warnings=(*warnings, *answer.warnings),
             standalone_question=standalone,
+            searched=searched,
         )
 
     def _condense(self, question: str, history: History, warnings: list[str]) -> str:

@@ -99,6 +99,7 @@ class Answer:
     warnings: tuple[str, ...] = ()
     checks: tuple[SentenceCheck, ...] = ()
     standalone_question: str = ""
+    searched: tuple[str, str] | None = None  # the published-date range searched (ISO, "" = open), None = all dates
 
 
 REFUSAL = "I couldn't find that in the articles."

@@ -75,6 +75,7 @@ class Retriever(Protocol):
         filters: Filters = ...,
         asked_on: str | None = None,
         lead_passages: int = 1,
+        date_weight: float | None = None,
     ) -> list[Passage]: ...
 
 

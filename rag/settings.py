@@ -30,6 +30,17 @@ class Settings(BaseSettings):
         default=True, description="Favour articles from the week before the question (asked today unless dated)."
     )
 
+    time_words: bool = Field(
+        default=True, description="Read time words: 'last week' filters by date, 'latest' ranks newest first."
+    )
+
+    allow_private_urls: bool = Field(
+        default=False, description="Let ingest/watch fetch loopback and private-network addresses (off: a feed's "
+        "link cannot reach inside your network)."
+    )
+    fetch_timeout: float = Field(default=10.0, gt=0, le=120, description="Seconds per feed or page request.")
+    fetch_concurrency: int = Field(default=4, ge=1, le=16, description="Article pages fetched at once.")
+
     answer_mode: Literal["auto", "extractive", "generative"] = "auto"
     openai_api_key: SecretStr | None = Field(
         default=None, validation_alias=AliasChoices("NEWSDESK_OPENAI_API_KEY", "OPENAI_API_KEY")

@@ -34,5 +34,6 @@ def answer_json(answer: Any) -> dict[str, Any]:
         ],
         "warnings": list(answer.warnings),
         "standalone_question": answer.standalone_question,
+        "searched": list(answer.searched) if answer.searched else None,  # time words' range (rag/time_query.py)
         "timings_ms": answer.timings_ms,
     }

@@ -212,6 +212,9 @@ class AskResponse(BaseModel):
     checks: list[CheckOut]
     warnings: list[str]
     standalone_question: str
+    searched: list[str] | None = Field(
+        default=None, description="The published-date range searched, [since, until] (\"\" = open end); null = all."
+    )
     timings_ms: dict[str, float]
 
 

@@ -21,6 +21,7 @@ from rag.records import REFUSAL, Answer
 from rag.settings import Settings
 from rag.settings import load_settings as settings_from_env
 from rag.streaming import AnswerStream
+from rag.time_query import describe_searched
 from ui import render
 from ui.sidebar import sidebar
 
@@ -85,7 +86,7 @@ def render_answer(answer: Answer, filters_on: bool = False) -> None:
                 st.html(render.passage_card(n, passage))
     total = answer.timings_ms.get("total")
     took = "" if total is None else f" · {total:.0f} ms" if total < 1000 else f" · {total / 1000:.1f} s"
-    st.caption(f"{answer.mode} answer{took}")
+    st.caption(f"{answer.mode} answer{took}" + (f" · {describe_searched(answer.searched)}" if answer.searched else ""))
 
 
 def render_turn(turn: Turn, filters_on: bool = False) -> None:

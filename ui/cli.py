@@ -7,13 +7,16 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rag.errors import NewsdeskError
 from rag.exit_codes import EXIT_ERROR, EXIT_INTERRUPTED
 from rag.records import HEADLINE_ONLY
 from rag.settings import Settings
 from ui.answer_json import answer_json
+
+if TYPE_CHECKING:
+    from ingest.service import Newsdesk
 
 
 def _settings() -> Settings:
@@ -22,17 +25,22 @@ def _settings() -> Settings:
     return load_settings()
 
 
-def cmd_ingest(args: argparse.Namespace) -> int:
+def cmd_ingest(args: argparse.Namespace, service: Newsdesk | None = None) -> int:
+    from ingest.feeds import RemoteSources
     from ingest.service import build_service
     from rag.pipeline import BUNDLED_CORPUS
 
-    paths = [Path(p) for p in args.paths] or [BUNDLED_CORPUS]
-    service = build_service(_settings())
+    service = service or build_service(_settings())
+    # Feeds and URLs (ingest/feeds.py): http(s) arguments and feeds.txt lists are fetched, not read as paths.
+    remote = RemoteSources.from_args(list(args.paths), service.settings)
+    paths = remote.paths or ([] if remote.urls or remote.problems else [BUNDLED_CORPUS])
     progress = _progress_bar(paths, quiet=args.quiet or args.json)
     try:
-        report = service.ingest(paths, prune=args.prune, rebuild=args.rebuild, progress=progress.update)
+        report = service.ingest(paths, prune=args.prune, rebuild=args.rebuild, progress=progress.update,
+                                extra=remote.items())
     finally:
         progress.close()
+    remote.commit()
     if args.json:
         print(json.dumps({**report.as_dict(), "exit_code": report.exit_code}))
         return report.exit_code
@@ -69,6 +77,31 @@ class _progress_bar:
     def close(self) -> None:
         if self.bar is not None:
             self.bar.close()
+
+
+def cmd_watch(args: argparse.Namespace) -> int:
+    """Refresh feeds every ``--every`` (one service for the whole watch: one Chroma client per process)."""
+    from datetime import UTC, datetime
+
+    from ingest.service import build_service
+    from ingest.watch import parse_every, watch
+
+    try:
+        every = parse_every(args.every)
+    except ValueError as exc:
+        raise NewsdeskError(str(exc)) from exc
+    service = build_service(_settings())
+    once = argparse.Namespace(paths=args.feeds, prune=False, rebuild=False, json=False, quiet=True)
+
+    def run_once() -> int:
+        print(datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC"), end="  ", flush=True)
+        try:
+            return cmd_ingest(once, service)
+        except NewsdeskError as exc:  # one failed round (store busy, say) does not end the watch
+            print(f"error: {exc}", file=sys.stderr)
+            return exc.exit_code
+
+    return watch(run_once, every, args.count)
 
 
 def cmd_status(args: argparse.Namespace) -> int:
@@ -110,6 +143,10 @@ def cmd_ask(args: argparse.Namespace) -> int:
         print(json.dumps(answer_json(final), ensure_ascii=False))
         return 0
     print()
+    if final.searched:  # time words (rag/time_query.py) or --since/--until narrowed the dates
+        from rag.time_query import describe_searched
+
+        print(describe_searched(final.searched))
     for warning in final.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     _print_checks(final, "".join(streamed))
@@ -247,14 +284,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    ingest = sub.add_parser("ingest", help="add or update articles (.txt .md .html .jsonl; files or folders)")
-    ingest.add_argument("paths", nargs="*", help="files or folders (default: the bundled corpus)")
+    ingest = sub.add_parser("ingest", help="add or update articles (.txt .md .html .jsonl; files, folders, URLs)")
+    ingest.add_argument("paths", nargs="*",
+                        help="files, folders, feed or page URLs, feeds.txt lists (default: the bundled corpus)")
     ingest.add_argument("--prune", action="store_true", help="remove stored articles from these paths that are gone")
     ingest.add_argument("--rebuild", action="store_true",
                         help="re-embed every stored article (after changing embedder or chunking)")
     ingest.add_argument("--json", action="store_true", help="print the summary as one JSON object")
     ingest.add_argument("--quiet", action="store_true", help="no progress bar")
     ingest.set_defaults(handler=cmd_ingest)
+
+    watch = sub.add_parser("watch", help="refresh feeds on an interval: only new or changed items are embedded")
+    watch.add_argument("feeds", nargs="+", help="feed or page URLs, or feeds.txt files (one URL a line)")
+    watch.add_argument("--every", default="30m", help="interval: 30m, 2h, 90s (one minute to one day; default 30m)")
+    watch.add_argument("--count", type=int, default=None, help="stop after N refreshes (default: until Ctrl-C)")
+    watch.set_defaults(handler=cmd_watch)
 
     status = sub.add_parser("status", help="what is indexed, where, and with what")
     status.add_argument("--json", action="store_true", help="one JSON object")

@@ -52,7 +52,8 @@ class DatePriorConfig:
 
 
 class DatePrior:
-    """Adds ``weight * date_prior(published, asked_on)`` when the question has a date."""
+    """Adds ``weight * date_prior(published, asked_on)`` when the question has a date; the query's own
+    ``date_weight``, when it has one, stands in for the configured ``weight`` (per call, never stored here)."""
 
     def __init__(self, config: DatePriorConfig) -> None:
         self.config = config
@@ -61,7 +62,8 @@ class DatePrior:
         asked_on = ranking.query.asked_on
         if not asked_on:
             return
-        weight, undated = self.config.weight, self.config.undated
+        weight = self.config.weight if ranking.query.date_weight is None else ranking.query.date_weight
+        undated = self.config.undated
         ranking.candidates = [
             c.plus(weight * date_prior(c.published_at, asked_on, undated)) for c in ranking.candidates
         ]

@@ -25,6 +25,9 @@ class Query:
     filters: Filters = Filters()
     asked_on: str | None = None
     lead_passages: int = 1
+    # How much the date prior counts for this question (rag/time_query.py: milder with no time words,
+    # stronger for "latest"); None is the DatePrior stage's own weight (DatePriorConfig.weight, 0.04).
+    date_weight: float | None = None
 
 
 @dataclass(frozen=True)

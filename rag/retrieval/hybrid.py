@@ -64,15 +64,17 @@ class HybridRetriever:
         filters: Filters = Filters(),
         asked_on: str | None = None,
         lead_passages: int = 1,
+        date_weight: float | None = None,
     ) -> list[Passage]:
         """The ``k`` best passages for ``query`` (and any headline-only article ranked among them).
 
-        With ``asked_on`` (ISO date) the date prior applies. With ``lead_passages`` above 1, the best article's
-        next-best passages follow its best one (on top of ``k``)."""
+        With ``asked_on`` (ISO date) the date prior applies, ``date_weight`` strong (None: the ``DatePrior``
+        stage's configured weight). With ``lead_passages`` above 1, the best article's next-best passages
+        follow its best one (on top of ``k``)."""
         k = k or self.settings.k
         vector = np.asarray(self.embedder.embed_query(query), dtype=np.float32)
         fetch = max(k * self.settings.fetch_factor, MIN_FETCH)
-        ranking = Ranking(Query(query, vector, k, fetch, filters, asked_on, lead_passages), self.lexical)
+        ranking = Ranking(Query(query, vector, k, fetch, filters, asked_on, lead_passages, date_weight), self.lexical)
         for stage in self.stages:
             stage.run(ranking)
         titles = {aid: score for aid, score, _ in ranking.titles}

@@ -30,7 +30,7 @@ class ListRetriever:
         self.asked: list[tuple[str, int | None, Filters, str | None, int]] = []
 
     def search(self, query: str, k: int | None = None, filters: Filters = Filters(), asked_on: str | None = None,
-               lead_passages: int = 1) -> list[Passage]:
+               lead_passages: int = 1, date_weight: float | None = None) -> list[Passage]:
         self.asked.append((query, k, filters, asked_on, lead_passages))
         return self.passages
 

@@ -1,0 +1,66 @@
+"""How well ``ingest.stories`` groups copies of one story, on a RealTime QA article file (no embedding).
+
+    python -m eval.stories --articles ../shared/data/realtimeqa-2022/articles.jsonl [--sample 50] [--show]
+
+Prints the number of articles and groups, the recall on pages stored under several addresses (every address
+of such a page must land in one group: those are certain copies), and ``--sample`` random groups with their
+members' titles, dates and addresses for checking by hand (the precision figure in eval/README.md is that check).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import time
+from collections import defaultdict
+from pathlib import Path
+
+from ingest.meta import parse_date
+from ingest.stories import Doc, StoryConfig, group_stories
+from rag.urls import canonical_url
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--articles", type=Path, required=True)
+    parser.add_argument("--sample", type=int, default=50)
+    parser.add_argument("--seed", type=int, default=18)
+    parser.add_argument("--show", action="store_true", help="print the sampled groups")
+    args = parser.parse_args(argv)
+    docs: list[Doc] = []
+    meta: dict[str, tuple[str, str]] = {}
+    for line in args.articles.open(encoding="utf-8"):
+        row = json.loads(line)
+        if len(row.get("text") or "") < 200:
+            continue  # links without text cannot be compared by their words
+        doc = Doc(row["id"], row["text"], parse_date(str(row.get("published_at") or "")))
+        docs.append(doc)
+        meta[doc.id] = (str(row.get("title") or ""), doc.published_at)
+    started = time.perf_counter()
+    groups = group_stories(docs, StoryConfig())
+    seconds = time.perf_counter() - started
+    group_of = {member: n for n, group in enumerate(groups) for member in group}
+    pages: dict[str, list[str]] = defaultdict(list)
+    for doc in docs:
+        pages[canonical_url(doc.id) or doc.id].append(doc.id)
+    multi = [ids for ids in pages.values() if len(ids) > 1]
+    found = [ids for ids in multi if ids[0] in group_of and len({group_of.get(i) for i in ids}) == 1]
+    result = {
+        "articles": len(docs), "groups": len(groups), "articles_in_groups": len(group_of),
+        "largest": max((len(g) for g in groups), default=0), "seconds": round(seconds, 1),
+        "groups_across_pages": sum(len({canonical_url(m) or m for m in g}) > 1 for g in groups),
+        "multi_address_pages": len(multi), "multi_address_found": len(found),
+    }
+    print(json.dumps(result))
+    if args.show:
+        for n, group in enumerate(random.Random(args.seed).sample(groups, min(args.sample, len(groups))), 1):
+            print(f"\n#{n} ({len(group)})")
+            for member in group:
+                title, day = meta[member]
+                print(f"   {day or '----------'}  {title[:70]!r:72}  {member[:90]}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,179 @@
+"""Near-duplicate articles (one story syndicated or stored under several addresses) grouped by MinHash.
+
+Each article's text becomes a set of word 5-shingles; a 128-value MinHash signature estimates the Jaccard
+similarity of two sets, and locality-sensitive hashing (64 bands of 2 rows) finds the pairs worth comparing
+without comparing all of them. Two articles are one story when their dates are at most ``window_days`` apart
+(an undated article matches any date) and either their estimated similarity is at least ``threshold`` or the
+shorter one is nearly all inside the longer (``containment``: a copy cut short by its crawler). One page under
+several addresses (``rag.urls.canonical_url``) is one story whatever its texts say: a live page crawled twice
+reads differently each time. Shingles found in more than ``max_df`` articles are boilerplate (newsletter
+sign-ups, consent notices, "most read" lists) and are dropped first; a text left with almost none of its own is
+grouped by address only. Groups are the connected pairs (union-find). Measured with ``python -m eval.stories``
+(eval/README.md, "One story").
+
+This finds copies, not coverage: two outlets writing their own stories about one event share too few
+shingles to meet. Grouping those needs embedding similarity, and is not done here. Nor is the grouping used
+yet: it is not run at ingest, stored, or shown among the sources (see eval/README.md).
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+
+from rag.urls import canonical_url
+
+_WORD = re.compile(r"\w+")
+_EMPTY = np.iinfo(np.uint64).max
+
+
+@dataclass(frozen=True)
+class StoryConfig:
+    """The grouping's knobs, measured on the RealTime QA 2022 corpus (eval/README.md, "One story")."""
+
+    shingle: int = 5  # words per shingle
+    permutations: int = 128
+    bands: int = 64  # 64 bands x 2 rows: pairs above ~0.15 similarity are likely to share a band (cheap here)
+    threshold: float = 0.5  # estimated Jaccard similarity of the shingle sets
+    containment: float = 0.8  # share of the shorter article's shingles found in the longer one
+    min_shingles: int = 50  # containment only for texts this long (after common shingles are dropped)
+    min_own: int = 10  # a text with fewer shingles of its own is all boilerplate: grouped by address only
+    max_df: int = 8  # a shingle in more articles than this is boilerplate (bylines, newsletter sign-ups), dropped
+    window_days: int = 3
+    seed: int = 18
+
+
+@dataclass(frozen=True)
+class Doc:
+    """What grouping needs of an article."""
+
+    id: str
+    text: str
+    published_at: str = ""
+
+
+def shingles(text: str, size: int = 5) -> np.ndarray:
+    """The article's distinct word ``size``-shingles as 32-bit hashes (crc32: stable across processes).
+
+    >>> len(shingles("one two three four five six")), len(shingles("too short"))
+    (2, 1)
+    """
+    words = _WORD.findall(text.lower())
+    if len(words) < size:
+        return np.array([zlib.crc32(" ".join(words).encode())], dtype=np.uint64)
+    found = {zlib.crc32(" ".join(words[i : i + size]).encode()) for i in range(len(words) - size + 1)}
+    return np.fromiter(found, dtype=np.uint64, count=len(found))
+
+
+class MinHasher:
+    """MinHash signatures under one fixed family of hash functions: multiply-shift, ``(a*x + b) mod 2**64``
+    with ``a`` odd, keeping the high 32 bits (the textbook ``(a*x + b) mod p`` needs 128-bit products here,
+    and with 64 bits it favours small ``x``)."""
+
+    def __init__(self, config: StoryConfig = StoryConfig()) -> None:
+        self.config = config
+        rng = np.random.default_rng(config.seed)
+        high = np.iinfo(np.uint64).max
+        self.a = rng.integers(1, high, size=config.permutations, dtype=np.uint64, endpoint=True) | np.uint64(1)
+        self.b = rng.integers(0, high, size=config.permutations, dtype=np.uint64, endpoint=True)
+
+    def signature(self, text: str) -> np.ndarray:
+        return self.signature_of(shingles(text, self.config.shingle))
+
+    def signature_of(self, hashed: np.ndarray) -> np.ndarray:
+        """The signature of a set of shingle hashes (all ``_EMPTY`` for an empty set)."""
+        if not len(hashed):
+            return np.full(self.config.permutations, _EMPTY, dtype=np.uint64)
+        with np.errstate(over="ignore"):  # wrapping modulo 2**64 is the hash
+            values = (np.outer(hashed, self.a) + self.b) >> np.uint64(32)
+        return values.min(axis=0)
+
+
+def similarity(one: np.ndarray, other: np.ndarray) -> float:
+    """Estimated Jaccard similarity: the share of equal signature values."""
+    return float(np.mean(one == other))
+
+
+def group_stories(docs: Sequence[Doc], config: StoryConfig = StoryConfig()) -> list[list[str]]:
+    """The groups of two or more articles that are one story (ids in input order, groups by first member)."""
+    hasher = MinHasher(config)
+    sets = [shingles(d.text, config.shingle) for d in docs]
+    values, counts = np.unique(np.concatenate(sets), return_counts=True) if sets else (np.array([]), np.array([]))
+    common = values[counts > config.max_df]
+    sets = [s[~np.isin(s, common)] for s in sets]
+    sizes = [len(s) for s in sets]
+    signatures = [hasher.signature_of(s) for s in sets]
+    parent = list(range(len(docs)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    def join(i: int, j: int) -> None:
+        parent[root(j)] = root(i)
+
+    first_of_page: dict[str, int] = {}
+    for i, doc in enumerate(docs):
+        page = canonical_url(doc.id)
+        if page:
+            join(first_of_page.setdefault(page, i), i)
+    for i, j in sorted(_candidates(signatures, config)):
+        if min(sizes[i], sizes[j]) < config.min_own or root(i) == root(j):
+            continue
+        if _close_in_time(docs[i], docs[j], config.window_days) and \
+                _one_story(similarity(signatures[i], signatures[j]), sizes[i], sizes[j], config):
+            join(i, j)
+    groups: dict[int, list[str]] = defaultdict(list)
+    for i, doc in enumerate(docs):
+        groups[root(i)].append(doc.id)
+    return [ids for ids in groups.values() if len(ids) > 1]
+
+
+def _candidates(signatures: list[np.ndarray], config: StoryConfig) -> set[tuple[int, int]]:
+    """Pairs that share at least one band of their signatures (LSH)."""
+    rows = config.permutations // config.bands
+    buckets: dict[tuple[int, bytes], list[int]] = defaultdict(list)
+    for i, sig in enumerate(signatures):
+        for band in range(config.bands):
+            buckets[(band, sig[band * rows : (band + 1) * rows].tobytes())].append(i)
+    return {(i, j) for members in buckets.values() for pos, i in enumerate(members) for j in members[pos + 1 :]}
+
+
+def _one_story(jaccard: float, size_a: int, size_b: int, config: StoryConfig) -> bool:
+    """Near-identical, or the shorter text nearly all inside the longer (containment from Jaccard and sizes).
+
+    >>> _one_story(0.6, 100, 100, StoryConfig()), _one_story(0.24, 250, 1000, StoryConfig())
+    (True, True)
+    >>> _one_story(0.24, 25, 100, StoryConfig()), _one_story(0.1, 500, 1000, StoryConfig())
+    (False, False)
+    """
+    if jaccard >= config.threshold:
+        return True
+    shorter = min(size_a, size_b)
+    if shorter < config.min_shingles:
+        return False
+    shared = jaccard * (size_a + size_b) / (1 + jaccard)
+    return shared / shorter >= config.containment
+
+
+def _close_in_time(one: Doc, other: Doc, window: int) -> bool:
+    """Whether two articles' dates are within ``window`` days (an unknown or unreadable date matches any).
+
+    >>> _close_in_time(Doc("a", "", "2022-06-14"), Doc("b", "", "2022-06-20"), 3)
+    False
+    >>> _close_in_time(Doc("a", "", "2022-06-14"), Doc("b", "", ""), 3)
+    True
+    """
+    try:
+        first, second = date.fromisoformat(one.published_at[:10]), date.fromisoformat(other.published_at[:10])
+    except ValueError:
+        return True
+    return abs((first - second).days) <= window
