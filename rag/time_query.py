@@ -20,10 +20,16 @@ class RecencyWeights:
     ``mild`` is for questions with no time words, so an archive question is not pulled toward last week;
     ``newest`` ranks around the newest article found for a "latest" question. Measured on
     eval/questions/timewords.jsonl (eval/README.md, "Time words"), never fitted on RealTime QA 2022.
+
+    ``mild`` is None (the stage's 0.04) until the answer selector is refitted with time words on: its refusal
+    stage reads the best passage's fused score (rag/selector.py, ``first_fused``), fitted with every date prior
+    at 0.04, and 0.005 lowers that score for every question without time words (an undated article by 0.0175),
+    so answers the selector would give are refused (tests/reliability/test_concurrency.py's BM25-only answer).
+    0.005 is what the time-word set measured (eval/README.md, "The mild weight").
     """
 
-    dated: float | None = None  # None: the retriever's default (0.04)
-    mild: float = 0.005
+    dated: float | None = None  # None: the DatePrior stage's weight (DatePriorConfig.weight, 0.04)
+    mild: float | None = None  # 0.005 once rag/models/ is refitted with time words on (see above)
     newest: float = 0.06
 
 
