@@ -199,6 +199,20 @@ class Store:
         rows = _scan(self._articles, include) if ids is None else _by_ids(self._articles, ids, include)
         return {aid: chroma.to_article(aid, doc, meta) for aid, doc, meta in rows}
 
+    def catalog(self) -> list[Article]:
+        """Every stored article without its text (title, source, date, url, path): cheap enough to list all."""
+        self._open(create=False)
+        return [chroma.to_article(aid, None, meta) for aid, _, meta in _scan(self._articles, ["metadatas"])]
+
+    def chunk_counts(self) -> dict[str, int]:
+        """How many chunks each stored article has (articles without chunks are left out)."""
+        self._open(create=False)
+        counts: dict[str, int] = {}
+        for _, _, meta in _scan(self._chunks, ["metadatas"]):
+            article = str((meta or {}).get("article_id", ""))
+            counts[article] = counts.get(article, 0) + 1
+        return counts
+
     def article_states(self, ids: Sequence[str]) -> dict[str, tuple[str, str]]:
         """For stored ids among ``ids``: (content_hash, fingerprint they were indexed with)."""
         self._open(create=False)
