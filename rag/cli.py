@@ -90,6 +90,59 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_articles(args: argparse.Namespace) -> int:
+    from rag.embedder import DIMENSION, EMBEDDER_ID
+    from rag.store import Store
+
+    store = Store(_settings(), EMBEDDER_ID, DIMENSION)  # no model load just to list
+    rows, counts = [], {}
+    if store.exists():
+        counts = store.chunk_counts()
+        rows = sorted(store.catalog(), key=lambda a: (a.published_at, a.id), reverse=True)
+    if args.json:
+        print(json.dumps([{"id": a.id, "title": a.title, "source": a.source, "published_at": a.published_at,
+                           "url": a.url, "chunks": counts.get(a.id, 0)} for a in rows], ensure_ascii=False))
+        return 0
+    for a in rows:
+        print(f"{a.id}\t{a.published_at or '-':10}\t{a.source}\t{a.title}")
+    print(f"{len(rows)} articles", file=sys.stderr)
+    return 0
+
+
+def cmd_delete(args: argparse.Namespace) -> int:
+    from ingest.manage import delete_articles
+    from rag.embedder import DIMENSION, EMBEDDER_ID
+    from rag.store import Store
+
+    settings = _settings()
+    store = Store(settings, EMBEDDER_ID, DIMENSION)
+    gone = delete_articles(settings, store, args.ids) if store.exists() else []
+    missing = [i for i in args.ids if i not in gone]
+    for article_id in gone:
+        print(f"deleted {article_id}")
+    for article_id in missing:
+        print(f"error: no article {article_id!r} in the store; `newsdesk articles` lists the ids", file=sys.stderr)
+    return EXIT_ERROR if missing else 0
+
+
+def cmd_feedback(args: argparse.Namespace) -> int:
+    from ui.chats import ChatStore
+    from ui.feedback import question_set
+
+    settings = _settings()
+    ratings = ChatStore(settings.data_dir).ratings()
+    text = question_set(ratings)
+    if args.out == "-":
+        sys.stdout.write(text)
+    else:
+        out = Path(args.out or settings.data_dir / "feedback-questions.jsonl")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text, "utf-8")
+        print(f"wrote {len(ratings)} rated answers to {out}; run `newsdesk eval --questions {out}` to score them",
+              file=sys.stderr)
+    return 0
+
+
 def cmd_ask(args: argparse.Namespace) -> int:
     from rag.pipeline import build_pipeline
     from rag.records import Answer
@@ -234,7 +287,9 @@ def streamlit_argv(app: Path, host: str, port: int) -> list[str]:
         "--client.toolbarMode", "minimal",  # no "Deploy" button
         "--client.showErrorDetails", "none",  # never a stack trace in the page (the page catches its own)
         "--client.showErrorLinks", "false",
-        "--theme.primaryColor", "#1f6feb",
+        # Light and dark colours, no base: the page follows the browser's preference and keeps the theme switch.
+        "--theme.light.primaryColor", "#1f6feb", "--theme.dark.primaryColor", "#58a6ff",
+        "--server.maxUploadSize", "5",  # MB: what ingest takes per file (ingest.sources.MAX_ARTICLE_BYTES)
     ]
 
 
@@ -293,6 +348,20 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--limit", type=int, help="only the first N questions")
     evaluate.add_argument("--quiet", action="store_true", help="no progress bars")
     evaluate.set_defaults(handler=cmd_eval)
+
+    articles = sub.add_parser("articles", help="list the stored articles (id, date, source, title)")
+    articles.add_argument("--json", action="store_true", help="one JSON list on stdout")
+    articles.set_defaults(handler=cmd_articles)
+
+    delete = sub.add_parser("delete", help="remove articles (record, chunks and BM25 entries) by id")
+    delete.add_argument("ids", nargs="+", metavar="ID", help="article ids, as `newsdesk articles` lists them")
+    delete.set_defaults(handler=cmd_delete)
+
+    feedback = sub.add_parser("feedback", help="answer ratings from the page")
+    feedback_sub = feedback.add_subparsers(dest="action", required=True, metavar="ACTION")
+    export = feedback_sub.add_parser("export", help="write the ratings as an eval question set (JSONL)")
+    export.add_argument("--out", help="file to write (default <data_dir>/feedback-questions.jsonl; - for stdout)")
+    export.set_defaults(handler=cmd_feedback)
 
     chat = sub.add_parser("chat", help="open the chat page (Streamlit) on this machine")
     chat.add_argument("--port", type=int, default=8501, help="port to serve on (default 8501)")
