@@ -1,0 +1,68 @@
+"""What the page's sessions share, built once per server process (``st.cache_resource``).
+
+The pipeline (embedder, store, BM25), the ingest job queue with the worker thread that drains it, and the
+saved-chat store. The worker belongs to the server, not to a browser session, so an ingest finishes however
+many tabs are closed or reloaded while it runs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import streamlit as st
+
+from ingest.jobs import JobQueue, Worker, indexer_runner
+from rag.errors import NewsdeskError
+from rag.pipeline import Pipeline, build_pipeline
+from rag.settings import Settings
+from rag.settings import load_settings as settings_from_env
+from ui.chats import ChatStore
+
+
+def load_settings() -> Settings:
+    """Settings from the environment and .env; a bad value stops the page with what to fix."""
+    try:
+        return settings_from_env()
+    except NewsdeskError as exc:
+        st.error(f"{exc} Then reload the page.")
+        st.stop()
+        raise  # st.stop() ends the script run; this line only tells type checkers so
+
+
+def settings_key(settings: Settings) -> str:
+    secret = settings.openai_api_key.get_secret_value() if settings.openai_api_key else ""
+    return hashlib.sha256((settings.model_dump_json() + secret).encode()).hexdigest()
+
+
+@st.cache_resource(show_spinner="Loading the embedding model and the article store…")
+def _pipeline(key: str, _settings: Settings) -> Pipeline:
+    # Keyed by the full settings (secret included, hashed) so a changed environment gets its own pipeline.
+    return build_pipeline(_settings)
+
+
+def pipeline(settings: Settings) -> Pipeline:
+    return _pipeline(settings_key(settings), settings)
+
+
+@st.cache_resource(show_spinner=False)
+def _jobs(key: str, _pipeline: Pipeline) -> tuple[JobQueue, Worker]:
+    queue = JobQueue(_pipeline.settings.data_dir)
+    worker = Worker(queue, indexer_runner(_pipeline.settings, _pipeline.embedder, _pipeline.store))
+    worker.start()  # resumes (or reports stopped) a job a killed server left running
+    return queue, worker
+
+
+def jobs(settings: Settings) -> tuple[JobQueue, Worker]:
+    """The job queue of the data dir and the server's worker draining it (started on first use)."""
+    return _jobs(settings_key(settings), pipeline(settings))
+
+
+@st.cache_resource(show_spinner=False)
+def _chats(data_dir: str) -> ChatStore:
+    from pathlib import Path
+
+    return ChatStore(Path(data_dir))
+
+
+def chats(settings: Settings) -> ChatStore:
+    return _chats(str(settings.data_dir))
