@@ -332,3 +332,35 @@ def test_the_article_manager_deletes_an_article_with_its_chunks(chat_server: Cha
     assert after == set(articles) - {"wire-007"}
     now = newsdesk_json(chat_server, "status")
     assert now["chunks"] == status["chunks"] - articles["wire-007"]["chunks"] > 0
+
+
+def test_ten_sessions_ask_at_once_while_a_job_runs(chat_server: ChatServer, browser: Any, tmp_path: Path) -> None:
+    from ingest.jobs import JobQueue
+
+    upload = tmp_path / "more-coast.jsonl"
+    upload.write_text(_wire(120).replace('"id": "wire-', '"id": "more-'), "utf-8")
+    towns = ["Alderney", "Brixham", "Cromer", "Dunbar", "Eyemouth", "Fowey", "Girvan", "Hayle", "Ilfracombe", "Looe"]
+    sessions = [open_page(browser, chat_server) for _ in towns]
+    queue = JobQueue(chat_server.data_dir)
+    job = queue.submit([upload], total=120)  # as the upload button does; the server's worker picks it up
+    questions = [f"How many new moorings did councillors in {town} approve?" for town in towns]
+    for (_, page, _), question in zip(sessions, questions, strict=True):
+        box = page.get_by_placeholder("Ask about your articles")
+        box.fill(question)
+        box.press("Enter")  # all ten are in flight before any answer is awaited
+    running = queue.get(job.id)
+    assert running is not None and running.active, "the job should still run while the questions are answered"
+    for (context, page, watch), question in zip(sessions, questions, strict=True):
+        messages = page.locator('[data-testid="stChatMessage"]')
+        messages.nth(1).get_by_text("answer ·").wait_for(timeout=ANSWER_TIMEOUT_MS)
+        assert messages.count() == 2 and question in messages.nth(0).inner_text()
+        others = [q for q in questions if q != question]
+        assert not any(messages.get_by_text(q).count() for q in others), "a session saw another's question"
+        assert page.locator('[data-testid="stException"], [data-testid="stAlertContentError"]').count() == 0
+        assert watch.outbound == []
+        context.close()
+    deadline = time.monotonic() + 300
+    while (current := queue.get(job.id)) is not None and current.active:
+        assert time.monotonic() < deadline
+        time.sleep(1)
+    assert current is not None and current.state == "done" and current.report["added"] == 120
