@@ -58,7 +58,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m eval.page_memory", description=__doc__.split("\n\n")[0])
     parser.add_argument("--store", type=Path, required=True, help="data dir of an ingested store")
     parser.add_argument("--chats", type=int, default=0,
-                        help="first save this many chats through the page (one question each, New conversation between)")
+                        help="first save this many chats through the page (one question each)")
     args = parser.parse_args()
     if not CHROMIUM.exists():
         parser.error(f"needs {CHROMIUM} (apt-get install chromium)")
