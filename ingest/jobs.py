@@ -233,12 +233,15 @@ class Worker:
         """A job was submitted: look now rather than at the next poll."""
         self._wake.set()
 
-    def stop(self, timeout: float = 30) -> None:
+    def stop(self, timeout: float = 120) -> None:
+        """Stop after the job in hand (waiting up to ``timeout`` seconds); the lock goes only once it is done,
+        so no other worker can start the same job while this one still runs it."""
         self._stop.set()
         self._wake.set()
-        if self._thread is not None:
+        if self._thread is None:
+            self._release()
+        else:
             self._thread.join(timeout)
-        self._release()
 
     def acquire(self) -> bool:
         """Take the worker lock (non-blocking); on success, recover what a dead worker left running."""
@@ -278,14 +281,17 @@ class Worker:
         return self.queue.get(job.id)
 
     def _loop(self) -> None:
-        while not self._stop.is_set():
-            try:
-                if self.acquire() and self.run_once() is not None:
-                    continue  # more may be queued
-            except Exception:  # the job list itself is unreadable: say so in the log, keep trying
-                log.exception("the ingest job list cannot be read")
-            self._wake.wait(self.poll)
-            self._wake.clear()
+        try:
+            while not self._stop.is_set():
+                try:
+                    if self.acquire() and self.run_once() is not None:
+                        continue  # more may be queued
+                except Exception:  # the job list itself is unreadable: say so in the log, keep trying
+                    log.exception("the ingest job list cannot be read")
+                self._wake.wait(self.poll)
+                self._wake.clear()
+        finally:
+            self._release()
 
 
 def indexer_runner(settings: Any, embedder: Any, store: Any) -> Runner:

@@ -44,7 +44,11 @@ def pipeline(settings: Settings) -> Pipeline:
     return _pipeline(settings_key(settings), settings)
 
 
-@st.cache_resource(show_spinner=False)
+def _stop_worker(entry: tuple[JobQueue, Worker]) -> None:
+    entry[1].stop()  # when the cache drops it (settings changed, tests): finish the job in hand, free the lock
+
+
+@st.cache_resource(show_spinner=False, on_release=_stop_worker)
 def _jobs(key: str, _pipeline: Pipeline) -> tuple[JobQueue, Worker]:
     queue = JobQueue(_pipeline.settings.data_dir)
     worker = Worker(queue, indexer_runner(_pipeline.settings, _pipeline.embedder, _pipeline.store))

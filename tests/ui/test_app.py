@@ -190,9 +190,11 @@ KEY = "sk-page-test-77aa88bb99cc"
 
 def test_a_generative_answer_streams_in_with_its_sources(bundled_data: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from tests.servers.openai_stub import Scenario, running_stub
+    from tests.ui.test_verification_mark import _marker
 
+    n = _marker(bundled_data)  # the passage that holds the lobbying sentence, wherever retrieval ranks it
     with running_stub() as stub:
-        stub.script(Scenario(text="Anthropic is lobbying the White House to ease export controls [1].", pieces=5))
+        stub.script(Scenario(text=f"Anthropic is lobbying the White House to ease export controls [{n}].", pieces=5))
         monkeypatch.setenv("NEWSDESK_OPENAI_BASE_URL", stub.url)
         monkeypatch.setenv("NEWSDESK_OPENAI_API_KEY", KEY)
         monkeypatch.setenv("NEWSDESK_LLM_TIMEOUT", "5")
