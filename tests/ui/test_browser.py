@@ -246,7 +246,7 @@ def test_a_chat_survives_a_reload_and_its_markers_jump_to_one_card_per_article(
     top = cards.first.evaluate("e => e.getBoundingClientRect().top")
     assert 0 <= top < 160, f"[1] should scroll its card into view; the card is at {top}px"
     page.set_viewport_size({"width": 1280, "height": 900})
-    assert "chat=" in page.url
+    page.wait_for_function("location.search.includes('chat=')")  # set once the answer is saved
 
     page.reload()
     again = page.locator('[data-testid="stChatMessage"]')
