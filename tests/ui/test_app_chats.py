@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import date
 from pathlib import Path
 
@@ -98,3 +99,49 @@ def test_the_articles_page_lists_searches_and_deletes(tmp_path: Path, tiny_corpu
     assert not at.exception
     at.text_input[0].set_value("").run()
     assert "5 of 5 articles" in page_text(at)
+
+
+def test_a_thumbs_down_and_comment_are_stored_with_the_answer(
+    bundled_data: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    at = ask(app_on(bundled_data, monkeypatch).run(), SEED_QUESTION)
+    chat_id = at.query_params["chat"]
+    try:
+        [thumbs] = at.feedback
+        thumbs.set_value(0).run()
+        [rating] = ChatStore(bundled_data).ratings()
+        assert (rating.chat_id, rating.seq, rating.rating, rating.comment) == (chat_id, 0, 0, "")
+        assert rating.answer.startswith("Anthropic") and rating.citations
+        [comment] = [t for t in at.text_area if t.label == "What was right or wrong?"]
+        comment.set_value("Should name the Commerce Department").run()
+        [save] = [b for b in at.button if b.label == "Save comment"]
+        save.click().run()
+        [rating] = ChatStore(bundled_data).ratings()
+        assert (rating.rating, rating.comment) == (0, "Should name the Commerce Department")
+    finally:
+        ChatStore(bundled_data).delete(chat_id)
+
+
+def test_a_job_with_many_rejections_shows_the_first_few_and_folds_the_rest(
+    bundled_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ingest.jobs import JobQueue
+
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    for i in range(5):
+        (bad / f"empty-{i}.txt").write_text("   \n", "utf-8")
+    at = app_on(bundled_data, monkeypatch).run()  # starts the server's worker
+    queue = JobQueue(bundled_data)
+    job = queue.submit([bad], total=5)
+    deadline = time.monotonic() + 60
+    while (current := queue.get(job.id)) is not None and current.active:
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+    at.run()
+    rejected = [c.value for c in at.sidebar.caption if c.value.startswith("rejected: ")]
+    assert rejected == [f"rejected: empty-{i}.txt: empty: no text to index" for i in range(3)]
+    [folded] = [e for e in at.sidebar.expander if "more rejected" in e.label]
+    assert folded.label == "2 more rejected"
+    assert "empty-4.txt" in folded.text[0].value
+    assert any("rejected 5" in e.value for e in at.sidebar.error)  # nothing went in: an error, with the count
