@@ -364,3 +364,18 @@ def test_ten_sessions_ask_at_once_while_a_job_runs(chat_server: ChatServer, brow
         assert time.monotonic() < deadline
         time.sleep(1)
     assert current is not None and current.state == "done" and current.report["added"] == 120
+
+
+@pytest.mark.parametrize(("scheme", "dark"), [("light", False), ("dark", True)])
+def test_the_page_follows_the_browsers_colour_scheme_and_states_the_real_upload_limit(
+    chat_server: ChatServer, browser: Any, scheme: str, dark: bool
+) -> None:
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, color_scheme=scheme)
+    page = context.new_page()
+    page.goto(chat_server.url)
+    page.get_by_placeholder("Ask about your articles").wait_for(timeout=ANSWER_TIMEOUT_MS)
+    background = page.evaluate("getComputedStyle(document.querySelector('.stApp')).backgroundColor")
+    red, green, blue = (int(x) for x in background[background.index("(") + 1 : background.index(")")].split(",")[:3])
+    assert (red + green + blue < 150) == dark, background
+    assert "5MB per file" in page.locator('[data-testid="stFileUploaderDropzone"]').inner_text()
+    context.close()
