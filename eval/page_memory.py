@@ -1,6 +1,6 @@
 """The chat page's memory on a real store: `newsdesk chat` driven by Chromium through three questions.
 
-    python -m eval.page_memory --store .newsdesk/bench/full
+    python -m eval.page_memory --store .newsdesk/bench/full [--chats 20]
 
 Prints each answer's first words and the resident memory (VmRSS) of the `newsdesk chat` process group once the
 third answer is on the page. Needs Debian's ``chromium`` and the ``playwright`` package (``make install``).
@@ -57,6 +57,8 @@ def free_port() -> int:
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m eval.page_memory", description=__doc__.split("\n\n")[0])
     parser.add_argument("--store", type=Path, required=True, help="data dir of an ingested store")
+    parser.add_argument("--chats", type=int, default=0,
+                        help="first save this many chats through the page (one question each)")
     args = parser.parse_args()
     if not CHROMIUM.exists():
         parser.error(f"needs {CHROMIUM} (apt-get install chromium)")
@@ -85,6 +87,15 @@ def main() -> int:
             box = page.get_by_placeholder("Ask about your articles")
             box.wait_for(timeout=TIMEOUT_MS)
             turns = page.locator('[data-testid="stChatMessage"]')
+            for i in range(args.chats):
+                box.fill(f"{QUESTIONS[i % len(QUESTIONS)]} ({i + 1})")
+                box.press("Enter")
+                turns.nth(1).get_by_text("answer ·").wait_for(timeout=TIMEOUT_MS)
+                page.get_by_role("button", name="New conversation").click()
+                page.wait_for_function("!location.search.includes('chat=')")
+                turns.first.wait_for(state="detached", timeout=TIMEOUT_MS)
+            if args.chats:
+                print(f"saved {args.chats} chats; page process RSS: {group_rss_mb(chat.pid):.0f} MB")
             for question in QUESTIONS:
                 before = turns.count()
                 box.fill(question)

@@ -156,7 +156,9 @@ class Indexer:
                 else:
                     seen[item.id] = item.path
                     # Two names for one text stay two articles (questions may cite either); the user should know.
-                    first = same_text.setdefault(hashlib.sha256(item.text.encode("utf-8")).hexdigest(), item.id)
+                    # Headline-only links have no text at all: that is not "the same text" as another link.
+                    digest = hashlib.sha256(item.text.encode("utf-8")).hexdigest() if item.text.strip() else item.id
+                    first = same_text.setdefault(digest, item.id)
                     if first != item.id:
                         report.notes.append(Note(item.id, f"same text as {first}; both are kept"))
                     articles_seen += 1

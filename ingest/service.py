@@ -100,6 +100,17 @@ class Newsdesk:
         store = self.pipeline.store
         return sorted(store.article_paths()) if store.exists() else []
 
+    def catalog(self) -> list[tuple[Article, int]]:
+        """Every stored article without its text (``Article.text`` is ""), newest first, with how many chunks
+        it has: what `newsdesk articles` and the page's Articles list show. Empty before the first ingest."""
+        store = self.pipeline.store
+        if not store.exists():
+            return []
+        found = store.articles(text=False)
+        owned = store.chunk_ids_of(list(found))
+        rows = [(found[aid], len(owned.get(aid, ()))) for aid in found]
+        return sorted(rows, key=lambda row: (row[0].published_at, row[0].id), reverse=True)
+
     def article(self, article_id: str) -> Article | None:
         """One stored article, None when there is none with that id (also before the first ingest)."""
         store = self.pipeline.store

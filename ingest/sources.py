@@ -156,6 +156,11 @@ def _article_from_text(text: str, path: Path, where: str, root: Path) -> Article
         text, meta = page.text, page.meta
     elif suffix in {".md", ".markdown"}:
         text, meta = _split_front_matter(text)
+    elif suffix == ".txt" and _FRONT.match(text):
+        # Plain text may open with the same block; kept as text unless it names a field (a "---" rule is not one).
+        body, found = _split_front_matter(text)
+        if found:
+            text, meta = body, found
     if not text.strip():
         return None
     url = meta.get("url", "")

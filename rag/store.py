@@ -193,10 +193,11 @@ class Store(StoreWrites):
             return None
         return chroma.to_article(result["ids"][0], result["documents"][0], result["metadatas"][0])
 
-    def articles(self, ids: Sequence[str] | None = None) -> dict[str, Article]:
-        """Every stored article (or those among ``ids``), read in pages rather than one request each."""
+    def articles(self, ids: Sequence[str] | None = None, *, text: bool = True) -> dict[str, Article]:
+        """Every stored article (or those among ``ids``), read in pages rather than one request each;
+        ``text=False`` leaves the texts out (``Article.text`` is "") so listing every article stays cheap."""
         self._open(create=False)
-        include = ["documents", "metadatas"]
+        include = ["documents", "metadatas"] if text else ["metadatas"]
         rows = _scan(self._articles, include) if ids is None else _by_ids(self._articles, ids, include)
         return {aid: chroma.to_article(aid, doc, meta) for aid, doc, meta in rows}
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -129,6 +130,21 @@ def test_ask_as_of_a_date_favours_that_weeks_article_and_rejects_a_non_date(tmp_
     bad = newsdesk("ask", "Why was the old bridge closed?", "--as-of", "last week")
     assert bad.returncode == 1 and "--as-of 'last week' is not a date: use YYYY-MM-DD" in bad.stderr
     _no_traceback(bad)
+
+
+def test_an_offline_answer_prints_one_number_per_cited_article() -> None:
+    assert newsdesk("ingest", "--quiet").returncode == 0  # the bundled article: one article, several passages
+    question = "Which company is lobbying the White House to ease export controls?"
+    cited = json.loads(newsdesk("ask", question, "--json").stdout)["citations"]
+    assert cited and {c["article_id"] for c in cited} == {cited[0]["article_id"]}
+    result = newsdesk("ask", question)
+    assert result.returncode == 0, result.stderr
+    answer, sources = result.stdout.split("\nSources:\n")
+    assert re.findall(r"\[(\d+)\]", answer) and set(re.findall(r"\[(\d+)\]", answer)) == {"1"}
+    [entry] = [line for line in sources.splitlines() if line.startswith("[")]
+    assert entry.startswith("[1] ")  # the JSON keeps passage numbers; the printed answer numbers articles
+    assert all(f'"{c["quote"]}"' in sources for c in cited)  # every quote listed under its article
+    _no_traceback(result)
 
 
 def test_a_refusal_lists_a_headline_only_link_with_its_address(tmp_path: Path) -> None:

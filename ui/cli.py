@@ -14,6 +14,7 @@ from rag.exit_codes import EXIT_ERROR, EXIT_INTERRUPTED
 from rag.records import HEADLINE_ONLY
 from rag.settings import Settings
 from ui.answer_json import answer_json
+from ui.cli_articles import cmd_articles, cmd_delete, cmd_feedback
 
 if TYPE_CHECKING:
     from ingest.service import Newsdesk
@@ -134,24 +135,46 @@ def cmd_ask(args: argparse.Namespace) -> int:
     streamed: list[str] = []
     as_of = _iso(args.as_of, "--as-of")
     pieces = AnswerStream(service.stream(args.question, k=args.k, filters=filters, asked_on=as_of or None))
+    live = service.settings.generative  # an offline answer arrives whole: it is shown renumbered by article
     for piece in pieces:
         if not args.json:
             streamed.append(piece)
-            print(piece, end="", flush=True)
+            if live:
+                print(piece, end="", flush=True)
     final = pieces.final()
     if args.json:
         print(json.dumps(answer_json(final), ensure_ascii=False))
         return 0
-    print()
+    for warning in final.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    if live:  # already printed as it streamed, with the passage numbers its sources list
+        print()
+        _print_checks(final, "".join(streamed))
+        _print_sources(final)
+    else:
+        _print_by_article(final)
     if final.searched:  # time words (rag/time_query.py) or --since/--until narrowed the dates
         from rag.time_query import describe_searched
 
         print(describe_searched(final.searched))
-    for warning in final.warnings:
-        print(f"warning: {warning}", file=sys.stderr)
-    _print_checks(final, "".join(streamed))
-    _print_sources(final)
     return 0
+
+
+def _print_by_article(answer: Any) -> None:
+    """An offline answer with one [n] per cited article (``rag.numbering``), each source with its quotes."""
+    from rag.numbering import number_by_article
+
+    numbered = number_by_article(answer.text, answer.citations)
+    print(numbered.text)
+    if not numbered.sources:
+        _print_sources(answer)  # a refusal: the closest passages
+        return
+    print("\nSources:")
+    for source in numbered.sources:
+        where = " — ".join(x for x in (source.title or source.article_id, source.url) if x)
+        print(f"[{source.n}] {where}" + (f" ({source.published_at})" if source.published_at else ""))
+        for c in source.citations:
+            print(f'    "{c.quote}"')
 
 
 def _print_checks(answer: Any, streamed: str) -> None:
@@ -242,7 +265,9 @@ def streamlit_argv(app: Path, host: str, port: int) -> list[str]:
         "--client.toolbarMode", "minimal",  # no "Deploy" button
         "--client.showErrorDetails", "none",  # never a stack trace in the page (the page catches its own)
         "--client.showErrorLinks", "false",
-        "--theme.primaryColor", "#1f6feb",
+        # Light and dark colours, no base: the page follows the browser's preference and keeps the theme switch.
+        "--theme.light.primaryColor", "#1f6feb", "--theme.dark.primaryColor", "#58a6ff",
+        "--server.maxUploadSize", "5",  # MB: what ingest takes per file (ingest.sources.MAX_ARTICLE_BYTES)
     ]
 
 
@@ -323,6 +348,20 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--limit", type=int, help="only the first N questions")
     evaluate.add_argument("--quiet", action="store_true", help="no progress bars")
     evaluate.set_defaults(handler=cmd_eval)
+
+    articles = sub.add_parser("articles", help="list the stored articles (id, date, source, title)")
+    articles.add_argument("--json", action="store_true", help="one JSON list on stdout")
+    articles.set_defaults(handler=cmd_articles)
+
+    delete = sub.add_parser("delete", help="remove articles (record, chunks and BM25 entries) by id")
+    delete.add_argument("ids", nargs="+", metavar="ID", help="article ids, as `newsdesk articles` lists them")
+    delete.set_defaults(handler=cmd_delete)
+
+    feedback = sub.add_parser("feedback", help="answer ratings from the page")
+    feedback_sub = feedback.add_subparsers(dest="action", required=True, metavar="ACTION")
+    export = feedback_sub.add_parser("export", help="write the ratings as an eval question set (JSONL)")
+    export.add_argument("--out", help="file to write (default <data_dir>/feedback-questions.jsonl; - for stdout)")
+    export.set_defaults(handler=cmd_feedback)
 
     chat = sub.add_parser("chat", help="open the chat page (Streamlit) on this machine")
     chat.add_argument("--port", type=int, default=8501, help="port to serve on (default 8501)")

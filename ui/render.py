@@ -193,3 +193,4 @@ def annotate_answer(text: str, checks: Sequence[SentenceCheck]) -> str:
 def _squash(text: str, keep_edges: bool = False) -> str:
     squashed = _SPACES.sub(" ", text)
     return squashed if keep_edges else squashed.strip()
+

@@ -1,19 +1,32 @@
-"""The page's sidebar: what is indexed, how answers are made, filters, k, a new conversation, uploads."""
+"""The page's sidebar: chats, the question date, filters and k, what is indexed, uploads and ingest jobs."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 
 import streamlit as st
 
 from ingest.service import Newsdesk
-from rag.errors import NewsdeskError
 from rag.filters import Filters
 from rag.pipeline import Status
+from ui import conversation
+from ui.chats import ChatStore
+from ui.jobs_panel import jobs_panel, submit_uploads
+from ui.resources import jobs
 
 UPLOAD_TYPES = ["txt", "md", "html", "htm", "jsonl"]
 MAX_K = 20
+SHOWN_CHATS = 12
+
+
+@dataclass(frozen=True)
+class Asking:
+    """How the next question is asked: passages, filters and its date (ISO; "" means today)."""
+
+    k: int
+    filters: Filters
+    asked_on: str
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -25,22 +38,16 @@ def known_sources(data_key: str, generation: str, _service: Newsdesk) -> list[st
     return _service.sources()
 
 
-def sidebar(service: Newsdesk, status: Status) -> tuple[int, Filters]:
-    """Draw the sidebar; returns the k and filters the next question should use."""
+def sidebar(service: Newsdesk, status: Status, chats: ChatStore) -> Asking:
+    """Draw the sidebar; returns how the next question should be asked."""
     with st.sidebar:
-        st.subheader("Your articles")
-        left, right = st.columns(2)
-        left.metric("Articles", f"{status.articles:,}")
-        right.metric("Chunks", f"{status.chunks:,}")
-        st.caption(
-            f"Embedder: {status.embedder}  \nLast ingest: {when(status.last_ingest)}  \n"
-            f"Answers: {status.answer_mode}"
-        )
-        report = st.session_state.pop("ingest_report", None)
-        if report:
-            show_report(*report)
+        st.button("New conversation", on_click=conversation.new_chat, icon=":material/edit_square:", width="stretch")
+        chat_list(chats)
 
-        st.subheader("Search")
+        st.subheader("Ask")
+        today = date.today()
+        as_of = st.date_input("As of", value=today, min_value=date(1900, 1, 1), format="YYYY-MM-DD",
+                              help="Questions are answered as if asked on this day: that week's news comes first.")
         filters = Filters()
         if status.chunks:
             options = known_sources(str(service.settings.data_dir), service.generation(), service)
@@ -53,72 +60,51 @@ def sidebar(service: Newsdesk, status: Status) -> tuple[int, Filters]:
                 until=until.isoformat() if isinstance(until, date) else "",
             )
         k = st.slider("Passages per answer (k)", 1, MAX_K, min(service.settings.k, MAX_K))
-        st.button("New conversation", on_click=new_conversation, width="stretch")
 
-        st.subheader("Add articles")
-        uploads = st.file_uploader(
-            "Text, Markdown, HTML or JSONL (one article per line)", type=UPLOAD_TYPES, accept_multiple_files=True,
-            key=f"upload-{st.session_state.get('upload_round', 0)}",
-            help="Saved in the data folder under uploads/ and ingested as `newsdesk ingest` would; "
-            "a file with the same name replaces the earlier one.",
+        st.subheader("Your articles")
+        left, right = st.columns(2)
+        left.metric("Articles", f"{status.articles:,}")
+        right.metric("Chunks", f"{status.chunks:,}")
+        st.caption(
+            f"Embedder: {status.embedder}  \nLast ingest: {when(status.last_ingest)}  \n"
+            f"Answers: {status.answer_mode}"
         )
-        if uploads and st.button(f"Ingest {len(uploads)} file{'s' if len(uploads) != 1 else ''}", type="primary"):
-            folder = service.settings.data_dir / "uploads"
-            paths = []
-            try:
-                folder.mkdir(parents=True, exist_ok=True)
-                for upload in uploads:
-                    path = folder / Path(upload.name).name  # the browser's file name, never a path
-                    path.write_bytes(upload.getvalue())
-                    paths.append(path)
-            except OSError as exc:
-                st.error(f"Cannot save uploads in {folder}: {exc.strerror or exc}. Check NEWSDESK_DATA_DIR.")
-            else:
-                run_ingest(service, paths)
-                st.session_state["upload_round"] = st.session_state.get("upload_round", 0) + 1
-                st.rerun()
-    return k, filters
+        add_articles(service)
+    asked_on = as_of.isoformat() if isinstance(as_of, date) and as_of != today else ""
+    return Asking(k, filters, asked_on)
+
+
+def chat_list(chats: ChatStore) -> None:
+    """Saved chats, newest first; the open one can be renamed, exported or deleted."""
+    saved = chats.chats(SHOWN_CHATS)
+    if not saved:
+        return
+    st.caption("Chats")
+    current = conversation.current_chat_id()
+    for chat in saved:
+        st.button(chat.title, key=f"chat-{chat.id}", on_click=conversation.open_chat, args=(chat.id,),
+                  type="primary" if chat.id == current else "tertiary", width="stretch")
+    if current and chats.get(current):
+        conversation.chat_actions(chats, current)
+
+
+def add_articles(service: Newsdesk) -> None:
+    queue, worker = jobs(service.settings)
+    st.subheader("Add articles")
+    uploads = st.file_uploader(
+        "Text, Markdown, HTML or JSONL (one article per line)", type=UPLOAD_TYPES, accept_multiple_files=True,
+        key=f"upload-{st.session_state.get('upload_round', 0)}",
+        help="Saved in the data folder under uploads/ and ingested by the server, as `newsdesk ingest` would: "
+        "closing the tab does not stop it. A file with the same name replaces the earlier one.",
+    )
+    plural = "s" if uploads and len(uploads) != 1 else ""
+    if uploads and st.button(f"Ingest {len(uploads)} file{plural}", type="primary") \
+            and submit_uploads(queue, worker, uploads) is not None:
+        st.session_state["upload_round"] = st.session_state.get("upload_round", 0) + 1
+        st.rerun()
+    jobs_panel(queue)
 
 
 def when(iso: str) -> str:
     """'2022-06-15 08:30 UTC' from an ISO timestamp ('never' when empty)."""
     return f"{iso[:10]} {iso[11:16]} UTC" if len(iso) >= 16 else iso or "never"
-
-
-def new_conversation() -> None:
-    """Forget this browser session's questions and answers (other sessions keep theirs)."""
-    st.session_state.pop("turns", None)
-
-
-def run_ingest(service: Newsdesk, paths: list[Path]) -> None:
-    """Ingest ``paths`` with a progress bar; the outcome is shown in the sidebar after the rerun."""
-    from ingest.sources import estimate_articles
-
-    total = max(1, estimate_articles(paths))
-    bar = st.progress(0.0, text="Reading articles…")
-
-    def progress(articles: int, chunks: int) -> None:
-        text = f"{articles:,} of ~{total:,} articles · {chunks:,} chunks embedded"
-        bar.progress(min(1.0, articles / total), text=text)
-
-    try:
-        report = service.ingest(paths, progress=progress)
-    except NewsdeskError as exc:
-        st.session_state["ingest_report"] = ("error", str(exc), [])
-        return
-    finally:
-        bar.empty()
-    summary = (
-        f"Added {report.added} · updated {report.updated} · unchanged {report.unchanged} · "
-        f"rejected {len(report.rejected)} — {report.chunks_embedded} chunks embedded in {report.seconds:.1f}s"
-    )
-    lines = [f"rejected: {r.where}: {r.reason}" for r in report.rejected]
-    lines += [f"note: {n.where}: {n.message}" for n in report.notes]
-    kind = "success" if report.exit_code == 0 else "warning" if report.accepted else "error"
-    st.session_state["ingest_report"] = (kind, summary, lines)
-
-
-def show_report(kind: str, summary: str, lines: list[str]) -> None:
-    {"success": st.success, "warning": st.warning}.get(kind, st.error)(summary)
-    for line in lines:
-        st.text(line)

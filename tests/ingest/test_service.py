@@ -66,3 +66,18 @@ def test_reading_and_deleting_before_the_first_ingest_create_no_store(service: N
     assert service.article("anything") is None
     assert service.delete(["anything"]) == 0
     assert not settings.chroma_path.exists()  # a mistyped data dir is not turned into an empty store
+
+
+def test_the_catalog_lists_every_article_without_text_newest_first_with_its_chunks(
+    service: Newsdesk, tiny_corpus: Path
+) -> None:
+    assert service.catalog() == []  # before the first ingest: nothing, and no store created
+    service.ingest([tiny_corpus])
+    rows = service.catalog()
+    assert sorted(a.id for a, _ in rows) == service.article_ids()
+    assert all(a.text == "" for a, _ in rows)  # metadata only: listing a large store reads no texts
+    assert all(n >= 1 for _, n in rows) and sum(n for _, n in rows) == service.status().chunks
+    keys = [(a.published_at, a.id) for a, _ in rows]
+    assert keys == sorted(keys, reverse=True)
+    council = next(a for a, _ in rows if a.id == "council.md")
+    assert council.source == "Springfield Herald" and council.title

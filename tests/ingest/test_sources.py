@@ -205,3 +205,24 @@ def test_a_dateline_is_never_a_title() -> None:
 def test_estimate_counts_files_and_jsonl_lines(tiny_corpus: Path) -> None:
     assert estimate_articles([tiny_corpus]) == 6
     assert estimate_articles([tiny_corpus / "wire.jsonl", tiny_corpus / "missing.txt"]) == 3
+
+
+def test_plain_text_may_open_with_front_matter(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text("---\ntitle: Quay reopens\nsource: Example Wire\ndate: 2022-07-01\n---\n"
+                                    "The quay reopened on Friday.\n", "utf-8")
+    (tmp_path / "b.txt").write_text("---\njust a rule\n---\nBody text.\n", "utf-8")
+    articles = _articles(list(read_paths([tmp_path])))
+    quay = articles["a.txt"]
+    assert (quay.title, quay.source, quay.published_at) == ("Quay reopens", "Example Wire", "2022-07-01")
+    assert quay.text == "The quay reopened on Friday.\n"
+    assert articles["b.txt"].text.startswith("---\njust a rule")  # no field named: it is text
+
+
+def test_the_bundled_article_has_a_headline_source_and_date() -> None:
+    from rag.pipeline import BUNDLED_CORPUS
+
+    [article] = _articles(list(read_paths([BUNDLED_CORPUS]))).values()
+    assert article.id == "000_78dbcec5bdb2f3cc.txt"
+    assert article.title == "Anthropic lobbies the Trump White House to ease export controls on Claude"
+    assert (article.source, article.published_at) == ("newsdesk sample", "2026-11-27")
+    assert article.text.startswith("Anthropic, the San Francisco-based artificial intelligence company")

@@ -50,6 +50,14 @@ def make_pipeline(bundled_store: Path, stub: OpenAIStub, embedder: MiniLMEmbedde
     return make
 
 
+def _ingested_text(article_id: str) -> str:
+    """The article's text as ingested (its front matter is metadata, not text): what citation offsets index."""
+    from ingest.sources import read_paths
+    from rag.records import Article
+
+    return next(a.text for a in read_paths([BUNDLED_CORPUS]) if isinstance(a, Article) and a.id == article_id)
+
+
 def markers(passages: list[Passage]) -> tuple[int, int]:
     """(n of the passage FAITHFUL restates, n of the other one): the invented sentence cites the other, so
     dropping it must also drop a citation."""
@@ -83,7 +91,7 @@ def test_flag_keeps_both_sentences_and_marks_only_the_invented_one(
     ]
     supported, invented = answer.checks
     assert FAITHFUL_SOURCE in supported.span  # the span it rests on, by article offsets
-    article = BUNDLED_CORPUS.joinpath(supported.article_id).read_text("utf-8")
+    article = _ingested_text(supported.article_id)
     assert article[supported.start : supported.end] == supported.span
     good, other = markers(list(answer.passages))
     assert supported.citation == good
@@ -116,7 +124,7 @@ def test_a_supported_sentence_without_a_marker_is_cited_with_the_span_it_rests_o
     assert check.verdict == "supported" and check.citation == good
     [cited] = answer.citations
     assert (cited.n, cited.quote, cited.start, cited.end) == (good, check.span, check.start, check.end)
-    article = BUNDLED_CORPUS.joinpath(cited.article_id).read_text("utf-8")
+    article = _ingested_text(cited.article_id)
     assert article[cited.start : cited.end] == cited.quote
 
 

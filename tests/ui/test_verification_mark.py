@@ -28,6 +28,11 @@ def _marker(data_dir: Path) -> int:
     return next(n for n, p in enumerate(passages, start=1) if "actively lobbying the Trump White House" in p.chunk.text)
 
 
+def _on_page(text: str) -> str:
+    """``text`` as the page shows it: escaped, its marker (passage n, renumbered per article) linking to its card."""
+    return escape_markdown(text).replace("\\[1\\]", "[\\[1\\]](#nd-src-0-1)")
+
+
 @pytest.mark.parametrize("verify", ["flag", "drop"])
 def test_only_the_invented_sentence_is_marked_not_found(
     bundled_data: Path, monkeypatch: pytest.MonkeyPatch, verify: str
@@ -49,10 +54,10 @@ def test_only_the_invented_sentence_is_marked_not_found(
     assert [c.verdict for c in answer.checks] == (["supported", "unsupported"] if verify == "flag" else ["supported"])
     if verify == "drop":  # dropped, so nothing is left to mark
         assert NOT_FOUND not in shown and escape_markdown(INVENTED) not in shown
-        assert shown == escape_markdown(f"{FAITHFUL} [{n}].")
+        assert shown == _on_page(f"{FAITHFUL} [1].")
         return
     assert shown.count(NOT_FOUND) == 1
     before, after = shown.split(NOT_FOUND)
     # the mark stands right after the invented sentence (and its marker), not after the faithful one
-    assert before.rstrip().endswith(escape_markdown(f"{INVENTED} [{n}].") + " :orange-badge[:material/warning:")
+    assert before.rstrip().endswith(_on_page(f"{INVENTED} [1].") + " :orange-badge[:material/warning:")
     assert escape_markdown(FAITHFUL) in before and after == "]"
