@@ -71,7 +71,7 @@ def render_answer(answer: Answer, turn: int, filters_on: bool = False, asked_on:
     took = "" if total is None else f" · {total:.0f} ms" if total < 1000 else f" · {total / 1000:.1f} s"
     footer = [f"{answer.mode} answer{took}"]
     if answer.standalone_question and answer.standalone_question != answer.question:
-        footer.append(f"follow-up read as “{answer.standalone_question}”")  # what retrieval searched for
+        footer.append(f"follow-up read as “{render.escape_markdown(answer.standalone_question)}”")  # what was searched
     if asked_on:
         footer.append(f"as of {asked_on}")
     if answer.searched:
