@@ -30,6 +30,7 @@ from ui.api_guard import ApiError, BodyLimit, error_body, install_error_handlers
 from ui.api_jobs import JobRunner
 from ui.api_models import ChatCompletion, ChatRequest, ErrorBody, Health, ModelCard, ModelList
 from ui.api_native import native_routes
+from ui.ports import check_port_free
 
 log = logging.getLogger("newsdesk.api")
 ERRORS: dict[int | str, dict[str, Any]] = {
@@ -146,7 +147,7 @@ def serve(settings: Settings, host: str, port: int) -> int:
     """Run the API with uvicorn until interrupted."""
     import uvicorn
 
-    _check_port_free(host, port)  # before the model loads, so a busy port is said at once
+    check_port_free(host, port, f"`newsdesk serve --port {port + 1}`")  # before the model loads
 
     app = create_app(build_service(settings), settings)
     auth = "Bearer key required" if settings.api_key else "no key (loopback only)"
@@ -154,18 +155,3 @@ def serve(settings: Settings, host: str, port: int) -> int:
           f" · {auth}", file=sys.stderr, flush=True)
     uvicorn.run(app, host=host, port=port, log_level="info", timeout_graceful_shutdown=5)
     return 0
-
-
-def _check_port_free(host: str, port: int) -> None:
-    import socket
-
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn will: TIME_WAIT is no conflict
-        try:
-            probe.bind((host, port))
-        except OSError as exc:
-            raise NewsdeskError(
-                f"Cannot listen on {host}:{port} ({exc.strerror or exc}). Pick another port: "
-                f"`newsdesk serve --port {port + 1}`."
-            ) from exc

@@ -15,6 +15,7 @@ from rag.records import HEADLINE_ONLY
 from rag.settings import Settings
 from ui.answer_json import answer_json
 from ui.cli_articles import cmd_articles, cmd_delete, cmd_feedback
+from ui.ports import check_port_free
 
 if TYPE_CHECKING:
     from ingest.service import Newsdesk
@@ -235,7 +236,8 @@ def cmd_chat(args: argparse.Namespace) -> int:
     from rag.store import Store
 
     settings = _settings()
-    _check_port_free(args.host, args.port)
+    other = args.port + 1
+    check_port_free(args.host, args.port, f"`newsdesk chat --port {other}` (or `make chat PORT={other}`)")
     store = Store(settings, EMBEDDER_ID, DIMENSION)  # no model load just to count
     if not store.exists() or store.counts()[1] == 0:
         print("No articles indexed yet: ingesting the bundled corpus first, so the page can answer.", file=sys.stderr)
@@ -284,21 +286,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
             "or serve on 127.0.0.1."
         )
     return serve(settings, args.host, args.port)
-
-
-def _check_port_free(host: str, port: int) -> None:
-    import socket
-
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server will: TIME_WAIT is no conflict
-        try:
-            probe.bind((host, port))
-        except OSError as exc:
-            raise NewsdeskError(
-                f"Cannot listen on {host}:{port} ({exc.strerror or exc}). Pick another port: "
-                f"`newsdesk chat --port {port + 1}` (or `make chat PORT={port + 1}`)."
-            ) from exc
 
 
 def build_parser() -> argparse.ArgumentParser:
