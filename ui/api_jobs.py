@@ -115,10 +115,16 @@ class JobRunner:
                 self._run(job)
 
     def _run(self, job: Job) -> None:
-        with self.writing:  # "running" means the store is being written: deletes wait for "done"
-            self._ingest(job)
+        try:
+            with self.writing:  # "running" means the store is being written: deletes wait for "done"
+                outcome = self._ingest(job)
+            # Published only once the store is free, so a client that reads "done" can delete at once.
+            self._update(job.id, finished_at=_now(), **outcome)
+        finally:
+            self.discard(job.id)
 
-    def _ingest(self, job: Job) -> None:
+    def _ingest(self, job: Job) -> dict[str, object]:
+        """Run the job; what its record says at the end (status, counts or the error)."""
         self._update(job.id, status="running", started_at=_now())
 
         def progress(articles: int, chunks: int) -> None:
@@ -127,14 +133,9 @@ class JobRunner:
         try:
             report = self.service.ingest([job.folder], progress=progress)
         except NewsdeskError as exc:
-            self._update(job.id, status="failed", finished_at=_now(), error=str(exc))
+            return {"status": "failed", "error": str(exc)}
         except Exception:  # the server keeps serving; the details go to its log, not to the client
             log.exception("ingest job %s failed", job.id)
-            self._update(job.id, status="failed", finished_at=_now(),
-                         error="The ingest failed unexpectedly; the details are in the server's log.")
-        else:
-            summary = {**report.as_dict(), "exit_code": report.exit_code}
-            self._update(job.id, status="done", finished_at=_now(), chunks_embedded=report.chunks_embedded,
-                         report=summary)
-        finally:
-            self.discard(job.id)
+            return {"status": "failed", "error": "The ingest failed unexpectedly; the details are in the server's log."}
+        summary = {**report.as_dict(), "exit_code": report.exit_code}
+        return {"status": "done", "chunks_embedded": report.chunks_embedded, "report": summary}
