@@ -40,8 +40,13 @@ ERRORS: dict[int | str, dict[str, Any]] = {
                        (413, "Request body too large"), (422, "Invalid request body or parameters"),
                        (503, "The store cannot be opened")]
 }
-_STREAM = {"text/event-stream": {"schema": {"type": "string", "description": "`data: <ChatCompletionChunk JSON>` "
-                                            "events, then `data: [DONE]`"}}}
+# Before OpenAPI 3.2 an event stream's `schema` describes one event, as clients and schemathesis parse it.
+_STREAM = {"text/event-stream": {"schema": {
+    "type": "object", "required": ["data"],
+    "properties": {"data": {"type": "string", "description": "a ChatCompletionChunk as JSON; the last event is "
+                                                             "`[DONE]`"},
+                   "event": {"type": "string"}, "id": {"type": "string"}, "retry": {"type": "integer"}},
+    "description": "one server-sent event: `data: <ChatCompletionChunk JSON>` events, then `data: [DONE]`"}}}
 
 
 def create_app(service: Newsdesk, settings: Settings) -> FastAPI:

@@ -71,3 +71,15 @@ def test_every_route_answers_within_its_schema(live: ApiServer, mode: Generation
     if mode is GenerationMode.POSITIVE:  # (invalid requests include a mangled Authorization header)
         assert 401 not in statuses  # the key went with every request: the routes themselves were exercised
     assert any(200 <= s < 300 for s in statuses) and any(400 <= s < 500 for s in statuses), sorted(set(statuses))
+
+
+def test_a_streamed_answer_matches_its_event_schema(live: ApiServer) -> None:
+    # The generated requests above reach a streamed 200 only by chance; this one always does.
+    schema = schemathesis.openapi.from_url(f"{live.url}/openapi.json")
+    operation = schema["/v1/chat/completions"]["POST"]
+    body = {"model": "newsdesk", "stream": True, "messages": [{"role": "user", "content": "What is Claude?"}]}
+    case = operation.Case(body=body, media_type="application/json")
+    response = case.call(headers={"Authorization": f"Bearer {KEY}"}, timeout=60)
+    assert response.status_code == 200 and "text/event-stream" in str(response.headers["content-type"])
+    assert response.text.rstrip().endswith("data: [DONE]")
+    case.validate_response(response, checks=CHECKS)
