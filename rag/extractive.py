@@ -174,7 +174,7 @@ class ExtractiveAnswerer:
         if not found:
             return [], 0.0
         probabilities = self.selector.probabilities(rows)
-        return ranked(found, rows, probabilities), self.selector.answerable(question, passages, probabilities)
+        return ranked(found, rows, probabilities), self.selector.answerable(question, passages, rows, probabilities)
 
     def answer(self, question: str, passages: list[Passage]) -> Extract:
         """The extract for ``question``, or a refusal when the passages are unlikely to answer it."""

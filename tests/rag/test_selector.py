@@ -70,3 +70,30 @@ def test_more_question_words_in_a_sentence_never_lower_its_probability_much() ->
     rows = describe("Which automaker recalled cars this week?", [passage], spans, np.array([0.7, 0.1]))
     good, bad = default_selector().probabilities(rows)
     assert good > bad
+
+
+def test_names_are_supported_by_other_articles_only() -> None:
+    # Over one article every name it holds is "in the passages": that is no corroboration.
+    text = "Amazon invested in Anthropic. So did Google."
+    one = [_passage("a", text, fused=0.03), Passage(Chunk("a-1", "a", 1, "Amazon again.", 50, 63, title="A"), {})]
+    other = _passage("b", "Google led the round.", fused=0.02)
+    spans = [Span(0, 30, 44, "So did Google.")]
+    alone = describe("Who invested?", one, spans, np.array([0.5]))
+    with_other = describe("Who invested?", [*one, other], spans, np.array([0.5]))
+    support = FEATURES.index("name_support")
+    assert alone[0, support] == 0.0
+    assert with_other[0, support] == 1.0  # the one other article names Google
+
+
+def test_the_bm25_share_is_over_the_best_bm25_even_when_the_first_passage_has_none() -> None:
+    first = _passage("a", "Dense only hit.", fused=0.03, dense=0.7)  # no BM25 score: found by meaning alone
+    second = _passage("b", "Prices rose.", fused=0.02, bm25=4.0)
+    rows = describe("Q?", [first, second], [Span(1, 0, 12, "Prices rose.")], np.array([0.2]))
+    assert rows[0, FEATURES.index("passage_bm25_share")] == pytest.approx(1.0)
+
+
+def test_what_with_a_verb_asks_for_an_explanation_and_what_with_a_noun_for_a_name() -> None:
+    from rag.selector import opening
+
+    assert opening("What NHL team won the Stanley Cup?") == "which"
+    assert opening("What do critics doubt about companies like Anthropic?") == "what"
