@@ -24,6 +24,7 @@ import numpy as np
 from rag.answer_types import answer_type, could_answer
 from rag.citations import content_stems
 from rag.errors import ModelError
+from rag.places import names_place, place_asked
 from rag.questions import answer_names
 from rag.records import Passage
 
@@ -66,6 +67,7 @@ FEATURES = (
     "explain_lexical",
     "explain_idf",
     "explain_dense",
+    "place_named",  # the question asks which country or state, and the sentence names one it does not
 )
 _NAME_OR_NUMBER = re.compile(r"\b(?:[A-Z][\w'’.-]*|\d[\d,.]*)")
 _WHAT_OPEN = re.compile(r"\s+(?:is|are|was|were|do|does|did|has|have|had|could|would|can|will|should|might|may)\b",
@@ -161,6 +163,7 @@ def describe(question: str, passages: Sequence[Passage], spans: Sequence[Span], 
     idf_overlap = np.array([sum(idf[w] for w in words & wanted) / idf_total if idf_total else 0.0 for words in said])
     kind = answer_type(question)
     asks = opening(question)
+    place = place_asked(question)
     by_article: dict[str, list[str]] = {}
     for p in passages:
         by_article.setdefault(p.chunk.article_id, []).append(p.chunk.text)
@@ -223,6 +226,7 @@ def describe(question: str, passages: Sequence[Passage], spans: Sequence[Span], 
             explain * lexical[i],
             explain * idf_overlap[i],
             explain * dense[i],
+            place is not None and names_place(place, span.text, question),
         )
     return rows
 

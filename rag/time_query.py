@@ -21,15 +21,14 @@ class RecencyWeights:
     ``newest`` ranks around the newest article found for a "latest" question. Measured on
     eval/questions/timewords.jsonl (eval/README.md, "Time words"), never fitted on RealTime QA 2022.
 
-    ``mild`` is None (the stage's 0.04) until the answer selector is refitted with time words on: its refusal
-    stage reads the best passage's fused score (rag/selector.py, ``first_fused``), fitted with every date prior
-    at 0.04, and 0.005 lowers that score for every question without time words (an undated article by 0.0175),
-    so answers the selector would give are refused (tests/reliability/test_concurrency.py's BM25-only answer).
-    0.005 is what the time-word set measured (eval/README.md, "The mild weight").
+    ``mild`` is 0.005, what the time-word set measured (eval/README.md, "The mild weight"). The answer
+    selector's refusal stage reads the best passage's fused score (rag/selector.py, ``first_fused``), which the
+    date prior moves, so the selector is fitted on passages retrieved with these same weights (``make
+    fit-selector`` retrieves through ``Pipeline.retrieve``).
     """
 
     dated: float | None = None  # None: the DatePrior stage's weight (DatePriorConfig.weight, 0.04)
-    mild: float | None = None  # 0.005 once rag/models/ is refitted with time words on (see above)
+    mild: float | None = 0.005
     newest: float = 0.06
 
 

@@ -22,8 +22,8 @@ What the phrases mean (``d`` = the question's date; every range ends on ``d`` at
 - "latest", "most recent", "newest", "now", "currently", "recently": newest first, no range.
 
 Words that look like dates and are not stay out: "May" or "June" with no date word around them (Theresa May),
-"march" the verb, a year inside a name ("Fox 2019 report", "Vision 2030") or counting ("2019 votes"), a
-year after the question's (an event to come, not a date to search), holidays such as "Black Friday".
+"march" the verb, a year inside a name ("Fox 2019 report", "Vision 2030", "in the 2023 spending bill") or
+counting ("2019 votes"), a year after the question's (an event to come, not a date to search), holidays such as "Black Friday".
 When several phrases occur, relative ones ("this week", "Monday") win over a day, a day over a month and a
 month over a year, so "the 2022 French Open this week" searches this week.
 """
@@ -265,6 +265,8 @@ def _anchor_range(match: re.Match[str], d: date, question: str, lead: str) -> tu
     year = int(g["y4"])
     if _COUNTED.match(question, match.end()) or (not lead and _is_name(question, match.start())):
         return None
+    if re.search(r"\bthe\s+$", match.group("lead") or "", re.I):
+        return None  # "in the 2023 spending bill", "at the 2022 World Cup": the year names the thing
     return _YEARRANK, (date(year, 1, 1), date(year, 12, 31))
 
 

@@ -38,7 +38,8 @@ class ListRetriever:
 def test_a_handed_in_retriever_feeds_the_answer(settings: Settings, embedder: MiniLMEmbedder) -> None:
     store = Store(settings, embedder.id, embedder.dimension)  # never opened: nothing is asked of it
     chunk = Chunk("c1", "bronzes", 0, TEXT, 0, len(TEXT), title="Museum returns looted bronzes")
-    retriever = ListRetriever([Passage(chunk, {"fused": 0.03, "dense": 0.7, "bm25": 2.0})])
+    # fused 0.05: first in all three ranked lists (3 / 61), as a passage this apt would be; the refusal stage reads it
+    retriever = ListRetriever([Passage(chunk, {"fused": 0.05, "dense": 0.7, "bm25": 2.0})])
     role: Retriever = retriever
     pipeline = Pipeline(
         settings, embedder=embedder, store=store, lexical=FreshLexical(store, LexicalIndex(settings.lexical_dir)),

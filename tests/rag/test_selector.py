@@ -97,3 +97,14 @@ def test_what_with_a_verb_asks_for_an_explanation_and_what_with_a_noun_for_a_nam
 
     assert opening("What NHL team won the Stanley Cup?") == "which"
     assert opening("What do critics doubt about companies like Anthropic?") == "what"
+
+
+def test_a_sentence_naming_a_country_the_question_lacks_is_marked_for_which_country_questions() -> None:
+    text = "The drills with the Philippines began. China issued a map of six zones around Taiwan."
+    passage = _passage("a", text, fused=0.03)
+    spans = [Span(0, 0, 38, text[:38]), Span(0, 39, len(text), text[39:])]
+    col = FEATURES.index("place_named")
+    asked = describe("The US and which other country launched drills with China?", [passage], spans, np.ones(2))
+    assert asked[:, col].tolist() == [1.0, 1.0]  # the Philippines; Taiwan (China is in the question)
+    other = describe("Which company launched drills?", [passage], spans, np.ones(2))
+    assert other[:, col].tolist() == [0.0, 0.0]  # not asked for a place

@@ -52,6 +52,7 @@ def test_edges(question: str, asked_on: str, since: str, until: str) -> None:
         "Will protesters March on the capital?",
         "Why did they march to the square?",
         "What did the Fox 2019 report find?",
+        "Which rule changed in the 2023 spending bill?",
         "Did the Boeing 737 fly?",
         "How many of the 2019 votes were counted?",
         "What is COVID-19?",
