@@ -23,7 +23,8 @@ What the phrases mean (``d`` = the question's date; every range ends on ``d`` at
 
 Words that look like dates and are not stay out: "May" or "June" with no date word around them (Theresa May),
 "march" the verb, a year inside a name ("Fox 2019 report", "Vision 2030", "in the 2023 spending bill") or
-counting ("2019 votes"), a year after the question's (an event to come, not a date to search), holidays such as "Black Friday".
+counting ("2019 votes"), a year after the question's (an event to come, not a date to search), holidays such
+as "Black Friday".
 When several phrases occur, relative ones ("this week", "Monday") win over a day, a day over a month and a
 month over a year, so "the 2022 French Open this week" searches this week.
 """
