@@ -95,6 +95,13 @@ class StoryIndex:
         with self._read() as db:
             return _groups(db)
 
+    def addresses(self) -> dict[str, str]:
+        """Every grouped-over article id with its web address ("" when it has none)."""
+        if not self.path.is_file():
+            return {}
+        with self._read() as db:
+            return dict(db.execute("SELECT id, url FROM articles").fetchall())
+
     # --- writing ---------------------------------------------------------------------------------------
     def sync(self, store: ArticleSource) -> Synced:
         """Bring the groups in step with ``store``: sign what is new or changed, forget what is gone, re-link.
@@ -106,7 +113,8 @@ class StoryIndex:
         with self._write() as db:
             reconfigured = _meta(db, "config") != self._config_key()
             if _meta(db, "generation") == generation.encode() and not reconfigured:
-                return Synced()
+                groups = _groups(db)
+                return Synced(groups=len(groups), grouped=sum(map(len, groups)))
             if reconfigured:
                 db.execute("UPDATE articles SET signature = NULL")  # other knobs: every signature is stale
             hashes = {aid: state[0] for aid, state in store.article_states(sorted(store.article_paths())).items()}

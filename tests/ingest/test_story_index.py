@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from eval import stories as stories_eval
 from ingest.service import Newsdesk, build_service
 from rag.embedder import MiniLMEmbedder
 from rag.numbering import number_by_article
@@ -84,7 +85,7 @@ def _service(tmp_path: Path, embedder: MiniLMEmbedder, **options: object) -> New
 
 
 def test_ingest_groups_the_copies_and_reingest_keeps_them_without_signing_again(
-    tmp_path: Path, corpus: Path, embedder: MiniLMEmbedder
+    tmp_path: Path, corpus: Path, embedder: MiniLMEmbedder, capsys: pytest.CaptureFixture[str]
 ) -> None:
     service = _service(tmp_path, embedder)
     first = service.ingest([corpus])
@@ -94,11 +95,16 @@ def test_ingest_groups_the_copies_and_reingest_keeps_them_without_signing_again(
 
     again = service.ingest([corpus])
     assert again.unchanged == 5 and again.stories is not None and again.stories.signed == 0
+    assert (again.stories.groups, again.stories.grouped) == (1, 3)
     reopened = _service(tmp_path, embedder)  # another process would read the same file
     assert reopened.stories is not None and reopened.stories.groups() == [sorted(BRIDGE_IDS)]
     story = reopened.stories.stories_of(["bridge-herald", "parking"])
     assert set(story) == {"bridge-herald"}
     assert {m.article_id for m in story["bridge-herald"].members} == BRIDGE_IDS
+
+    assert stories_eval.main(["--store", str(tmp_path / "data")]) == 0  # what eval/README reports
+    measured = json.loads(capsys.readouterr().out)
+    assert (measured["groups"], measured["groups_across_pages"], measured["multi_address_found"]) == (1, 1, 1)
 
 
 def test_a_store_from_before_stories_gets_its_groups_on_its_next_ingest(
