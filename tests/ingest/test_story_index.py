@@ -18,6 +18,7 @@ from rag.records import Answer
 from rag.settings import Settings
 from ui.answer_json import answer_json
 from ui.api_openai import extra
+from ui.chats import answer_from_json, answer_to_json
 from ui.cli import main
 from ui.sources import article_card
 
@@ -156,6 +157,7 @@ def test_the_answer_shows_the_story_once_with_its_other_outlet(
     assert record[0]["also"] == [{"article_id": "bridge-herald", "title": "Council shuts river bridge",
                                   "source": "Valley Herald", "url": HERALD, "published_at": "2022-06-15"}]
     assert extra(answer).citations[0].also[0].source == "Valley Herald"  # the API's newsdesk record
+    assert answer_from_json(answer_to_json(answer)) == answer  # a saved chat reopens with its "also reported by"
     card = article_card(number_by_article(answer.text, answer.citations).sources[0], answer.passages, 1)
     assert "<details" in card and "also reported by Valley Herald (1)" in card and HERALD in card
 
