@@ -21,6 +21,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from ingest.stories import Doc, MinHasher, Signed, StoryConfig, common_shingles, link_stories, shingles, sign
+from rag.errors import StoreError
 from rag.records import Article, Reported, Story
 
 _SCHEMA = """
@@ -109,7 +110,10 @@ class StoryIndex:
         if not store.exists():
             return Synced()
         generation = str(store.info().get("generation", ""))
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"Cannot create {self.path.parent} for the story groups: {exc.strerror or exc}.") from exc
         with self._write() as db:
             reconfigured = _meta(db, "config") != self._config_key()
             if _meta(db, "generation") == generation.encode() and not reconfigured:
@@ -167,17 +171,29 @@ class StoryIndex:
 
     @contextmanager
     def _read(self) -> Iterator[sqlite3.Connection]:
-        with closing(sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True, timeout=10)) as db:
-            yield db
+        try:
+            with closing(sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True, timeout=10)) as db:
+                yield db
+        except sqlite3.Error as exc:
+            raise StoreError(
+                f"The story groups in {self.path} cannot be read ({exc}). Delete that file and run `newsdesk "
+                "ingest` to group the articles again, or set NEWSDESK_STORIES=false."
+            ) from exc
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
         # Rollback journal, not WAL: a read-only reader of a WAL file needs its -shm file. Readers still read
         # during a sync; they wait (busy timeout) only for the moment it commits.
-        with closing(sqlite3.connect(self.path, timeout=30)) as db:
-            db.executescript(_SCHEMA)
-            with db:  # one transaction: a sync killed midway leaves the last one's groups
-                yield db
+        try:
+            with closing(sqlite3.connect(self.path, timeout=30)) as db:
+                db.executescript(_SCHEMA)
+                with db:  # one transaction: a sync killed midway leaves the last one's groups
+                    yield db
+        except sqlite3.Error as exc:
+            raise StoreError(
+                f"Could not write the story groups to {self.path} ({exc}). The articles themselves are stored; "
+                "fix the cause (disk space, permissions) or delete that file, then run `newsdesk ingest` again."
+            ) from exc
 
 
 def _groups(db: sqlite3.Connection) -> list[list[str]]:

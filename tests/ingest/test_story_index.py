@@ -13,6 +13,7 @@ import pytest
 from eval import stories as stories_eval
 from ingest.service import Newsdesk, build_service
 from rag.embedder import MiniLMEmbedder
+from rag.errors import StoreError
 from rag.numbering import number_by_article
 from rag.records import Answer
 from rag.settings import Settings
@@ -174,3 +175,15 @@ def test_with_stories_off_the_copies_are_separate_sources(
     answer = _ask(service)
     assert {p.chunk.article_id for p in answer.passages} >= {"bridge-times", "bridge-herald"}
     assert all(not p.also for p in answer.passages) and all(not c.also for c in answer.citations)
+
+
+def test_a_broken_story_file_is_a_clear_error_naming_the_fix(
+    tmp_path: Path, corpus: Path, embedder: MiniLMEmbedder
+) -> None:
+    service = _service(tmp_path, embedder)
+    service.ingest([corpus])
+    (tmp_path / "data" / "stories" / "newsdesk.sqlite").write_bytes(b"not a database" * 100)
+    with pytest.raises(StoreError, match="Delete that file and run `newsdesk ingest`"):
+        _ask(service)
+    with pytest.raises(StoreError, match="run `newsdesk ingest` again"):
+        service.delete(["parking"])
