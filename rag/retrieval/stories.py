@@ -30,7 +30,9 @@ class OneStory:
         kept = []
         for candidate in ranking.candidates:
             story = found.get(candidate.article_id)
-            if story is None or teller.setdefault(story.id, candidate.article_id) == candidate.article_id:
+            # A headline-only link (no text to quote) never stands for its story: the copy with text would go.
+            textless = candidate.chunk is None or not candidate.chunk.text
+            if story is None or textless or teller.setdefault(story.id, candidate.article_id) == candidate.article_id:
                 kept.append(candidate)
         ranking.candidates = kept
         for article_id in teller.values():

@@ -62,3 +62,11 @@ def test_candidates_outside_any_story_are_left_as_they_were() -> None:
     ranking = _ranking(_candidate("a", 0, 0.9), _candidate("b", 0, 0.8))
     OneStory(StoryTable(BRIDGE)).run(ranking)
     assert [c.id for c in ranking.candidates] == ["a#0", "b#0"] and ranking.also == {}
+
+
+def test_a_headline_only_link_never_stands_for_its_story() -> None:
+    link = Candidate("herald-feed", "herald-feed", "2022-06-14", None, 0.95)  # found by its headline alone
+    ranking = _ranking(link, _candidate("herald", 0, 0.9, HERALD.url), _candidate("wire", 0, 0.7, WIRE.url))
+    OneStory(StoryTable(BRIDGE)).run(ranking)
+    assert [c.id for c in ranking.candidates] == ["herald-feed", "herald#0"]  # the text copy stays
+    assert ranking.also == {"herald": (WIRE,)}
