@@ -1,6 +1,7 @@
 """How well ``ingest.stories`` groups copies of one story, on a RealTime QA article file (no embedding).
 
     python -m eval.stories --articles ../shared/data/realtimeqa-2022/articles.jsonl [--sample 50] [--show]
+    python -m eval.stories --store DATA_DIR   # the groups `newsdesk ingest` stored (ingest/story_index.py)
 
 Prints the number of articles and groups, the recall on pages stored under several addresses (every address
 of such a page must land in one group: those are certain copies), and ``--sample`` random groups with their
@@ -18,16 +19,22 @@ from pathlib import Path
 
 from ingest.meta import parse_date
 from ingest.stories import Doc, StoryConfig, group_stories
+from ingest.story_index import StoryIndex
+from rag.settings import Settings
 from rag.urls import canonical_url
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--articles", type=Path, required=True)
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--articles", type=Path, help="group this JSONL file's articles from scratch")
+    source.add_argument("--store", type=Path, help="read the groups ingest stored in this data dir")
     parser.add_argument("--sample", type=int, default=50)
     parser.add_argument("--seed", type=int, default=18)
     parser.add_argument("--show", action="store_true", help="print the sampled groups")
     args = parser.parse_args(argv)
+    if args.store:
+        return _stored(args.store)
     docs: list[Doc] = []
     meta: dict[str, tuple[str, str]] = {}
     for line in args.articles.open(encoding="utf-8"):
@@ -59,6 +66,28 @@ def main(argv: list[str] | None = None) -> int:
             for member in group:
                 title, day = meta[member]
                 print(f"   {day or '----------'}  {title[:70]!r:72}  {member[:90]}")
+    return 0
+
+
+def _stored(data_dir: Path) -> int:
+    """The stored groups' counts, and whether every page stored under several addresses is in one group."""
+    index = StoryIndex(Settings(data_dir=data_dir).stories_path)
+    groups, addresses = index.groups(), index.addresses()
+    if not addresses:
+        print(f"No story groups in {data_dir}: run `newsdesk ingest` on it first (with NEWSDESK_STORIES on).")
+        return 1
+    group_of = {member: n for n, group in enumerate(groups) for member in group}
+    pages: dict[str, list[str]] = defaultdict(list)
+    for aid, url in addresses.items():
+        pages[canonical_url(url or aid) or aid].append(aid)
+    multi = [ids for ids in pages.values() if len(ids) > 1]
+    found = [ids for ids in multi if ids[0] in group_of and len({group_of.get(i) for i in ids}) == 1]
+    print(json.dumps({
+        "articles": len(addresses), "groups": len(groups), "articles_in_groups": len(group_of),
+        "largest": max((len(g) for g in groups), default=0),
+        "groups_across_pages": sum(len({canonical_url(addresses[m] or m) or m for m in g}) > 1 for g in groups),
+        "multi_address_pages": len(multi), "multi_address_found": len(found),
+    }))
     return 0
 
 

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from ingest.chunking import chunk_article
 from ingest.sources import FileDone, Item, Note, Rejected, read_paths
+from ingest.story_index import StoryIndex, Synced
 from rag.embedder import MiniLMEmbedder
 from rag.errors import StoreError
 from rag.exit_codes import EXIT_ERROR, EXIT_OK, EXIT_PARTLY_REJECTED
@@ -47,6 +48,7 @@ class IngestReport:
     embed_seconds: float = 0.0
     rejected: list[Rejected] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)
+    stories: Synced | None = None  # what re-grouping did (None: NEWSDESK_STORIES=false); not in ``as_dict``
 
     @property
     def accepted(self) -> int:
@@ -109,11 +111,15 @@ def ingest_lock(data_dir: Path) -> Iterator[None]:
 class Indexer:
     """Brings the store in step with a set of files."""
 
-    def __init__(self, settings: Settings, embedder: MiniLMEmbedder, store: Store, lexical: LexicalIndex) -> None:
+    def __init__(
+        self, settings: Settings, embedder: MiniLMEmbedder, store: Store, lexical: LexicalIndex,
+        stories: StoryIndex | None = None,
+    ) -> None:
         self.settings = settings
         self.embedder = embedder
         self.store = store
         self.lexical = lexical
+        self.stories = stories  # re-grouped after every run and delete, under the same lock
 
     def run(
         self, paths: list[Path], prune: bool = False, rebuild: bool = False, progress: Progress | None = None,
@@ -275,6 +281,8 @@ class Indexer:
         generation = self.store.mark_changed(last_ingest=now, new_generation=self._changed)
         if self._changed or behind:
             self.lexical.build(self.store.iter_chunks(), generation)
+        if self.stories is not None:
+            report.stories = self.stories.sync(self.store)
 
 
 class _Batch:

@@ -15,6 +15,7 @@ from typing import Any
 
 from ingest.indexer import Indexer, IngestReport, Progress
 from ingest.sources import Item
+from ingest.story_index import StoryIndex
 from rag.embedder import MiniLMEmbedder
 from rag.filters import Filters
 from rag.lc_retriever import NewsdeskRetriever
@@ -28,9 +29,10 @@ from rag.settings import Settings
 class Newsdesk:
     """Questions, ingest and the index's state, for one ``Settings``; built by ``build_service``."""
 
-    def __init__(self, pipeline: Pipeline) -> None:
+    def __init__(self, pipeline: Pipeline, stories: StoryIndex | None = None) -> None:
         self.pipeline = pipeline  # the query path and its parts (embedder, store), for the bench and the baseline
         self.settings = pipeline.settings
+        self.stories = stories  # the story groups ingest keeps and retrieval reads (None: NEWSDESK_STORIES=false)
 
     def ask(
         self,
@@ -135,7 +137,7 @@ class Newsdesk:
         # Its own BM25 object: readers keep theirs (shared by the page's sessions) and reload it when the
         # store's generation moves, so a build never swaps an index under a question being answered.
         lexical = LexicalIndex(self.settings.lexical_dir)
-        return Indexer(self.settings, self.pipeline.embedder, self.pipeline.store, lexical)
+        return Indexer(self.settings, self.pipeline.embedder, self.pipeline.store, lexical, self.stories)
 
 
 def build_service(
@@ -144,5 +146,9 @@ def build_service(
     """The composition root of the edges: the CLI, the page, the API, eval and the bench start here.
 
     ``embedder`` hands in an already loaded model (tests share one per session); ``chat_model`` any LangChain
-    ``BaseChatModel`` for generative answers (default ``ChatOpenAI`` from the settings)."""
-    return Newsdesk(build_pipeline(settings or Settings(), embedder=embedder, chat_model=chat_model))
+    ``BaseChatModel`` for generative answers (default ``ChatOpenAI`` from the settings). Unless
+    ``NEWSDESK_STORIES=false``, ingest groups copies of one story and retrieval shows each story once."""
+    settings = settings or Settings()
+    stories = StoryIndex(settings.stories_path) if settings.stories else None
+    pipeline = build_pipeline(settings, embedder=embedder, chat_model=chat_model, stories=stories)
+    return Newsdesk(pipeline, stories)

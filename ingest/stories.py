@@ -11,9 +11,13 @@ sign-ups, consent notices, "most read" lists) and are dropped first; a text left
 grouped by address only. Groups are the connected pairs (union-find). Measured with ``python -m eval.stories``
 (eval/README.md, "One story").
 
+``group_stories`` does it all at once; ``ingest.story_index`` keeps each stored article's shingles and
+signature in the data dir, signs only new and changed articles at ingest, and re-links the stories from the
+stored signatures (``common_shingles`` and ``link_stories``). The retrieval stage
+``rag.retrieval.stories.OneStory`` then shows a story once, with its other outlets.
+
 This finds copies, not coverage: two outlets writing their own stories about one event share too few
-shingles to meet. Grouping those needs embedding similarity, and is not done here. Nor is the grouping used
-yet: it is not run at ingest, stored, or shown among the sources (see eval/README.md).
+shingles to meet. Grouping those needs embedding similarity, and is not done here.
 """
 
 from __future__ import annotations
@@ -56,6 +60,23 @@ class Doc:
     id: str
     text: str
     published_at: str = ""
+    url: str = ""  # the address it was read from; "" when its id is the address
+
+    @property
+    def page(self) -> str:
+        """The page it is, written one way ("" when neither its url nor its id is a web address)."""
+        return canonical_url(self.url or self.id)
+
+
+@dataclass(frozen=True)
+class Signed:
+    """An article as linking sees it: the MinHash signature of its own shingles (boilerplate dropped)."""
+
+    id: str
+    published_at: str
+    page: str
+    signature: np.ndarray
+    size: int  # how many shingles of its own it has
 
 
 def shingles(text: str, size: int = 5) -> np.ndarray:
@@ -100,16 +121,31 @@ def similarity(one: np.ndarray, other: np.ndarray) -> float:
     return float(np.mean(one == other))
 
 
+def common_shingles(sets: Sequence[np.ndarray], config: StoryConfig = StoryConfig()) -> np.ndarray:
+    """The shingles found in more than ``max_df`` of ``sets`` (boilerplate), sorted."""
+    if not sets:
+        return np.array([], dtype=np.uint64)
+    values, counts = np.unique(np.concatenate(sets), return_counts=True)
+    return values[counts > config.max_df]
+
+
+def sign(doc: Doc, hashed: np.ndarray, common: np.ndarray, hasher: MinHasher) -> Signed:
+    """``doc`` signed over its shingles ``hashed`` less the ``common`` ones."""
+    own = hashed[~np.isin(hashed, common)]
+    return Signed(doc.id, doc.published_at, doc.page, hasher.signature_of(own), len(own))
+
+
 def group_stories(docs: Sequence[Doc], config: StoryConfig = StoryConfig()) -> list[list[str]]:
     """The groups of two or more articles that are one story (ids in input order, groups by first member)."""
     hasher = MinHasher(config)
     sets = [shingles(d.text, config.shingle) for d in docs]
-    values, counts = np.unique(np.concatenate(sets), return_counts=True) if sets else (np.array([]), np.array([]))
-    common = values[counts > config.max_df]
-    sets = [s[~np.isin(s, common)] for s in sets]
-    sizes = [len(s) for s in sets]
-    signatures = [hasher.signature_of(s) for s in sets]
-    parent = list(range(len(docs)))
+    common = common_shingles(sets, config)
+    return link_stories([sign(d, s, common, hasher) for d, s in zip(docs, sets, strict=True)], config)
+
+
+def link_stories(signed: Sequence[Signed], config: StoryConfig = StoryConfig()) -> list[list[str]]:
+    """The groups of two or more signed articles that are one story (ids in input order, groups by first member)."""
+    parent = list(range(len(signed)))
 
     def root(i: int) -> int:
         while parent[i] != i:
@@ -121,18 +157,18 @@ def group_stories(docs: Sequence[Doc], config: StoryConfig = StoryConfig()) -> l
         parent[root(j)] = root(i)
 
     first_of_page: dict[str, int] = {}
-    for i, doc in enumerate(docs):
-        page = canonical_url(doc.id)
-        if page:
-            join(first_of_page.setdefault(page, i), i)
-    for i, j in sorted(_candidates(signatures, config)):
-        if min(sizes[i], sizes[j]) < config.min_own or root(i) == root(j):
+    for i, doc in enumerate(signed):
+        if doc.page:
+            join(first_of_page.setdefault(doc.page, i), i)
+    for i, j in sorted(_candidates([d.signature for d in signed], config)):
+        one, other = signed[i], signed[j]
+        if min(one.size, other.size) < config.min_own or root(i) == root(j):
             continue
-        if _close_in_time(docs[i], docs[j], config.window_days) and \
-                _one_story(similarity(signatures[i], signatures[j]), sizes[i], sizes[j], config):
+        if _close_in_time(one.published_at, other.published_at, config.window_days) and \
+                _one_story(similarity(one.signature, other.signature), one.size, other.size, config):
             join(i, j)
     groups: dict[int, list[str]] = defaultdict(list)
-    for i, doc in enumerate(docs):
+    for i, doc in enumerate(signed):
         groups[root(i)].append(doc.id)
     return [ids for ids in groups.values() if len(ids) > 1]
 
@@ -164,16 +200,14 @@ def _one_story(jaccard: float, size_a: int, size_b: int, config: StoryConfig) ->
     return shared / shorter >= config.containment
 
 
-def _close_in_time(one: Doc, other: Doc, window: int) -> bool:
-    """Whether two articles' dates are within ``window`` days (an unknown or unreadable date matches any).
+def _close_in_time(one: str, other: str, window: int) -> bool:
+    """Whether two ISO dates are within ``window`` days (an unknown or unreadable date matches any).
 
-    >>> _close_in_time(Doc("a", "", "2022-06-14"), Doc("b", "", "2022-06-20"), 3)
-    False
-    >>> _close_in_time(Doc("a", "", "2022-06-14"), Doc("b", "", ""), 3)
-    True
+    >>> _close_in_time("2022-06-14", "2022-06-20", 3), _close_in_time("2022-06-14", "", 3)
+    (False, True)
     """
     try:
-        first, second = date.fromisoformat(one.published_at[:10]), date.fromisoformat(other.published_at[:10])
+        first, second = date.fromisoformat(one[:10]), date.fromisoformat(other[:10])
     except ValueError:
         return True
     return abs((first - second).days) <= window

@@ -21,7 +21,7 @@ from rag.questions import History, standalone_question, validate_question
 from rag.records import Answer, Passage
 from rag.retrieval import HybridRetriever
 from rag.retrieval.expansion import LeadConfig
-from rag.roles import Retriever
+from rag.roles import Retriever, StoryMap
 from rag.settings import Settings
 from rag.store import Store
 from rag.streaming import AnswerStream
@@ -257,8 +257,11 @@ class Pipeline:
         """An answer path's ``Answer`` with what the pipeline knows: the question as asked and as rewritten,
         the passages shown (links last), every timing and warning, and the date range searched."""
         timings = {**timings, **answer.timings_ms, "total": _ms(started)}
+        also = {p.chunk.article_id: p.also for p in passages if p.also}  # a story's other pages (OneStory)
+        citations = tuple(replace(c, also=also[c.article_id]) if c.article_id in also else c for c in answer.citations)
         return replace(
             answer,
+            citations=citations,
             question=question,
             passages=(*passages, *links),
             timings_ms=timings,
@@ -281,13 +284,18 @@ def _ms(since: float) -> float:
 
 
 def build_pipeline(
-    settings: Settings | None = None, *, embedder: MiniLMEmbedder | None = None, chat_model: Any = None
+    settings: Settings | None = None,
+    *,
+    embedder: MiniLMEmbedder | None = None,
+    chat_model: Any = None,
+    stories: StoryMap | None = None,
 ) -> Pipeline:
     """The composition root of the query path: settings → embedder, store, BM25, retriever, answerers.
 
     ``embedder`` hands in an already loaded model (tests share one per session) instead of loading another;
     ``chat_model`` any LangChain ``BaseChatModel`` for the generative path (default: ``ChatOpenAI`` from the
-    settings), e.g. ``ChatOllama(model="llama3.2")``."""
+    settings), e.g. ``ChatOllama(model="llama3.2")``; ``stories`` the story groups made at ingest (retrieval
+    then shows each story once; ``ingest.service.build_service`` hands them in)."""
     settings = settings or Settings()
     embedder = embedder or MiniLMEmbedder()
     store = Store(settings, embedder.id, embedder.dimension)
@@ -303,7 +311,7 @@ def build_pipeline(
         embedder=embedder,
         store=store,
         lexical=lexical,
-        retriever=HybridRetriever(settings, embedder, store, lexical),
+        retriever=HybridRetriever(settings, embedder, store, lexical, stories=stories),
         extractive=ExtractiveAnswerer(embedder),
         generative=generative,
     )

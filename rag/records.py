@@ -46,11 +46,31 @@ def indexed_text(title: str, text: str) -> str:
 
 
 @dataclass(frozen=True)
+class Reported:
+    """Another article that tells the same story (a syndicated copy, another outlet's rewrite of it)."""
+
+    article_id: str
+    title: str = ""
+    source: str = ""
+    url: str = ""
+    published_at: str = ""
+
+
+@dataclass(frozen=True)
+class Story:
+    """Articles grouped at ingest as one story (``ingest.stories``), every member including the one asked for."""
+
+    id: str
+    members: tuple[Reported, ...]
+
+
+@dataclass(frozen=True)
 class Passage:
     """A retrieved chunk with the scores that chose it (dense cosine, BM25, fused RRF)."""
 
     chunk: Chunk
     scores: dict[str, float] = field(default_factory=dict)
+    also: tuple[Reported, ...] = ()  # the story's other pages, folded into this one (rag/retrieval/stories.py)
 
 
 @dataclass(frozen=True)
@@ -66,6 +86,7 @@ class Citation:
     start: int
     end: int
     source: str = ""
+    also: tuple[Reported, ...] = ()  # other pages telling the same story ("also reported by"), from its passage
 
 
 Verdict = Literal["supported", "weak", "unsupported"]
@@ -104,3 +125,27 @@ class Answer:
 
 REFUSAL = "I couldn't find that in the articles."
 HEADLINE_ONLY = "Headline only: no text was stored for this page; open its link to read it."
+
+
+def outlet(member: Reported) -> str:
+    """Who reported it: its source, else its web address's host, else its title or id.
+
+    >>> outlet(Reported("a", source="CNN")), outlet(Reported("b", url="https://www.usatoday.com/story/x"))
+    ('CNN', 'usatoday.com')
+    """
+    host = member.url.split("://", 1)[-1].split("/", 1)[0].removeprefix("www.") if "://" in member.url else ""
+    return member.source or host or member.title or member.article_id
+
+
+def also_reported(members: tuple[Reported, ...]) -> str:
+    """The line a source shows for a story's other pages ("" when it has none): outlets once each, then how
+    many pages.
+
+    >>> also_reported((Reported("a", source="CNN"), Reported("b", source="USA Today"), Reported("c", source="CNN")))
+    'also reported by CNN, USA Today (3)'
+    >>> also_reported(())
+    ''
+    """
+    if not members:
+        return ""
+    return f"also reported by {', '.join(dict.fromkeys(outlet(m) for m in members))} ({len(members)})"

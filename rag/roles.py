@@ -13,7 +13,7 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 
 from rag.filters import Filters
-from rag.records import Answer, Article, Chunk, Passage
+from rag.records import Answer, Article, Chunk, Passage, Story
 
 
 @runtime_checkable
@@ -63,6 +63,14 @@ class StoreWriter(Protocol):
     def delete_articles(self, article_ids: Sequence[str]) -> None: ...
 
     def mark_changed(self, last_ingest: str | None = None, new_generation: bool = True) -> str: ...
+
+
+class StoryMap(Protocol):
+    """Which stored articles tell one story (grouped at ingest; ``ingest.story_index`` keeps them)."""
+
+    def stories_of(self, article_ids: Sequence[str]) -> dict[str, Story]:
+        """The story of each of ``article_ids`` that has other members; the rest are left out."""
+        ...
 
 
 class Retriever(Protocol):

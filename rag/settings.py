@@ -34,6 +34,10 @@ class Settings(BaseSettings):
         default=True, description="Read time words: 'last week' filters by date, 'latest' ranks newest first."
     )
 
+    stories: bool = Field(
+        default=True, description="Group copies of one story at ingest and show each story once among the sources."
+    )
+
     allow_private_urls: bool = Field(
         default=False, description="Let ingest/watch fetch loopback and private-network addresses (off: a feed's "
         "link cannot reach inside your network)."
@@ -78,6 +82,11 @@ class Settings(BaseSettings):
     @property
     def lexical_dir(self) -> Path:
         return self.data_dir / "bm25" / self.collection
+
+    @property
+    def stories_path(self) -> Path:
+        """The story groups of the collection (ingest/story_index.py), beside its BM25 index."""
+        return self.data_dir / "stories" / f"{self.collection}.sqlite"
 
 
 def load_settings() -> Settings:

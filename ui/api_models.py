@@ -35,6 +35,16 @@ class Options(BaseModel):
     k: int | None = Field(default=None, ge=1, le=50, description="Passages to answer from (default NEWSDESK_K).")
 
 
+class ReportedOut(BaseModel):
+    """Another page telling the same story (grouped at ingest), shown as "also reported by"."""
+
+    article_id: str
+    title: str
+    source: str
+    url: str
+    published_at: str
+
+
 class CitationOut(BaseModel):
     """What ``[n]`` points at: a verbatim span of the article, ``quote == text[start:end]``."""
 
@@ -47,6 +57,7 @@ class CitationOut(BaseModel):
     quote: str
     start: int
     end: int
+    also: list[ReportedOut] = Field(default_factory=list, description="The story's other pages: also reported by.")
 
 
 # --- OpenAI-compatible -------------------------------------------------------------------------------
@@ -185,6 +196,7 @@ class PassageOut(BaseModel):
     start: int
     end: int
     scores: dict[str, float]
+    also: list[ReportedOut] = Field(default_factory=list, description="The story's other pages: also reported by.")
 
 
 class CheckOut(BaseModel):

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from rag.errors import StoreError
-from rag.records import Answer, Chunk, Citation, Passage, SentenceCheck
+from rag.records import Answer, Chunk, Citation, Passage, Reported, SentenceCheck
 
 CHATS_FILE = "chats.sqlite"
 TITLE_CHARS = 80
@@ -211,12 +211,18 @@ def answer_from_json(text: str) -> Answer:
     data = json.loads(text)
     return Answer(
         question=data["question"], text=data["text"],
-        citations=tuple(Citation(**c) for c in data["citations"]),
-        passages=tuple(Passage(Chunk(**p["chunk"]), p["scores"]) for p in data["passages"]),
+        citations=tuple(Citation(**{**c, "also": _reported(c.get("also", ()))}) for c in data["citations"]),
+        passages=tuple(Passage(Chunk(**p["chunk"]), p["scores"], _reported(p.get("also", ())))
+                       for p in data["passages"]),
         refused=data["refused"], mode=data["mode"], timings_ms=data["timings_ms"],
         warnings=tuple(data["warnings"]), checks=tuple(SentenceCheck(**c) for c in data["checks"]),
         standalone_question=data["standalone_question"],
     )
+
+
+def _reported(members: list[dict[str, str]]) -> tuple[Reported, ...]:
+    """A story's other pages as saved ("also reported by"); chats saved before stories have none."""
+    return tuple(Reported(**m) for m in members)
 
 
 def to_markdown(title: str, turns: list[Turn]) -> str:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from rag.errors import NewsdeskError
 from rag.exit_codes import EXIT_ERROR, EXIT_INTERRUPTED
-from rag.records import HEADLINE_ONLY
+from rag.records import HEADLINE_ONLY, also_reported
 from rag.settings import Settings
 from ui.answer_json import answer_json
 from ui.cli_articles import cmd_articles, cmd_delete, cmd_feedback
@@ -57,6 +57,8 @@ def cmd_ingest(args: argparse.Namespace, service: Newsdesk | None = None) -> int
         + (f" · re-indexed {report.reindexed}" if report.reindexed else "")
         + f" — {report.chunks_embedded} chunks embedded in {report.seconds:.1f}s{rate}"
     )
+    if report.stories is not None and report.stories.groups:  # ingest/story_index.py
+        print(f"stories told by several articles: {report.stories.groups} ({report.stories.grouped} articles)")
     return report.exit_code
 
 
@@ -174,6 +176,8 @@ def _print_by_article(answer: Any) -> None:
     for source in numbered.sources:
         where = " — ".join(x for x in (source.title or source.article_id, source.url) if x)
         print(f"[{source.n}] {where}" + (f" ({source.published_at})" if source.published_at else ""))
+        if source.citations and source.citations[0].also:  # one story told by other outlets (OneStory)
+            print(f"    {also_reported(source.citations[0].also)}")
         for c in source.citations:
             print(f'    "{c.quote}"')
 
@@ -200,6 +204,8 @@ def _print_sources(answer: Any) -> None:
         for c in answer.citations:
             where = " — ".join(x for x in (c.title or c.article_id, c.url) if x)
             print(f"[{c.n}] {where}" + (f" ({c.published_at})" if c.published_at else ""))
+            if c.also:
+                print(f"    {also_reported(c.also)}")
             print(f'    "{c.quote}"')
     elif answer.refused and answer.passages:
         print("\nClosest passages:")

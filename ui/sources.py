@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rag.numbering import SourceArticle
-from rag.records import Citation, Passage
+from rag.records import Citation, Passage, Reported, also_reported
 from ui.render import _MUTED, CONTEXT_CHARS, _squash, esc, meta_line, title_html
 
 _MARK_STYLE = "background:rgba(255,205,40,0.45);color:inherit;padding:0.05em 0.15em;border-radius:3px"
@@ -136,8 +136,21 @@ def article_card(source: SourceArticle, passages: Sequence[Passage], turn: int) 
         f'<div><span style="{_MUTED};margin-right:0.35rem">[{source.n}]</span>'
         f"{title_html(source.title, source.url, source.article_id)}</div>"
         f'<div style="{_MUTED}">{esc(meta_line(source.source, source.published_at))}</div>'
-        f"{quotes}</div>"
+        f"{also_html(source.citations[0].also if source.citations else ())}{quotes}</div>"
     )
+
+
+def also_html(members: tuple[Reported, ...]) -> str:
+    """The story's other pages under a source card, folded: "also reported by CNN, USA Today (2)" ("" if none)."""
+    if not members:
+        return ""
+    items = "".join(
+        f"<li>{title_html(m.title, m.url, m.article_id)} "
+        f'<span style="{_MUTED}">{esc(meta_line(m.source, m.published_at))}</span></li>'
+        for m in members
+    )
+    return (f'<details class="nd-also" style="{_MUTED};margin-top:0.2rem"><summary style="cursor:pointer">'
+            f'{esc(also_reported(members))}</summary><ul style="margin:0.2rem 0 0 1rem">{items}</ul></details>')
 
 
 def article_html(text: str, citations: Sequence[Citation]) -> str:

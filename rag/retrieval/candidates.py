@@ -10,7 +10,7 @@ import numpy as np
 
 from rag.filters import Filters
 from rag.lexical import LexicalIndex
-from rag.records import Chunk
+from rag.records import Chunk, Reported
 from rag.urls import canonical_url
 
 
@@ -80,6 +80,7 @@ class Ranking:
     fused: dict[str, float] = field(default_factory=dict)
     candidates: list[Candidate] = field(default_factory=list)
     picked: list[Candidate] = field(default_factory=list)
+    also: dict[str, tuple[Reported, ...]] = field(default_factory=dict)  # article id -> its story's other pages
     _index: LexicalIndex | None = None
 
     def lexical(self) -> LexicalIndex:

@@ -15,17 +15,20 @@ from rag.retrieval.diversity import DiversityConfig, OnePerPage, Order
 from rag.retrieval.expansion import HeadlineLinks, LeadPassages
 from rag.retrieval.fusion import FusionConfig, RrfFusion
 from rag.retrieval.sources import Bm25Headlines, Bm25Passages, DenseSource
-from rag.roles import ChunkReader, Embedder
+from rag.retrieval.stories import OneStory
+from rag.roles import ChunkReader, Embedder, StoryMap
 from rag.settings import Settings
 
 MIN_FETCH = 20  # each source returns at least this many: the per-page cap and the fusion discard some
 
 
-def default_stages(settings: Settings, store: ChunkReader) -> list[Stage]:
+def default_stages(settings: Settings, store: ChunkReader, stories: StoryMap | None = None) -> list[Stage]:
     """newsdesk's retrieval, in order. A reranker is one more stage (after ``Order``, before ``OnePerPage``, or
     after ``HeadlineLinks`` to reorder the final list); a fourth source goes before ``RrfFusion`` and appends
-    its chunk ids to ``ranking.passage_lists``."""
+    its chunk ids to ``ranking.passage_lists``. With ``stories`` (the groups made at ingest), ``OneStory``
+    keeps one article per story before ``OnePerPage`` keeps one passage per page."""
     diversity = DiversityConfig()
+    one_story: list[Stage] = [OneStory(stories)] if stories is not None else []
     return [
         DenseSource(store),
         Bm25Passages(),
@@ -34,6 +37,7 @@ def default_stages(settings: Settings, store: ChunkReader) -> list[Stage]:
         TitleBonus(TitleBonusConfig(rrf_k=settings.rrf_k)),
         DatePrior(DatePriorConfig()),
         Order(),
+        *one_story,
         OnePerPage(diversity),
         LeadPassages(),
         HeadlineLinks(store),
@@ -51,11 +55,12 @@ class HybridRetriever:
         store: ChunkReader,
         lexical: Callable[[], LexicalIndex],
         stages: Sequence[Stage] | None = None,
+        stories: StoryMap | None = None,
     ) -> None:
         self.settings = settings
         self.embedder = embedder
         self.lexical = lexical
-        self.stages = list(stages) if stages is not None else default_stages(settings, store)
+        self.stages = list(stages) if stages is not None else default_stages(settings, store, stories)
 
     def search(
         self,
@@ -89,4 +94,4 @@ def _passage(chunk: Chunk, score: float, ranking: Ranking, titles: dict[str, flo
     }
     if chunk.article_id in titles:
         scores["title"] = round(titles[chunk.article_id], 4)
-    return Passage(chunk, scores)
+    return Passage(chunk, scores, ranking.also.get(chunk.article_id, ()))
