@@ -2,11 +2,11 @@
 
 A job is a row in ``<data_dir>/jobs.sqlite``; uploaded files are copied into ``<data_dir>/uploads`` before
 their job is written, so a queued job never points at bytes that only lived in a browser. One ``Worker``
-thread (the page owns it through ``st.cache_resource``) claims queued jobs oldest first and runs them with
-``Newsdesk.ingest``, recording progress as it goes. The worker holds ``jobs.lock`` for as long as it lives, so a
-job found "running" by a worker that has just taken the lock was left by a process that died: ingest is
-incremental and idempotent, so it is queued again (resumed) — up to ``MAX_ATTEMPTS`` times, after which it
-is reported "stopped". A job is "done" only once the ingest has returned.
+thread (the page's, through ``st.cache_resource``, or the HTTP API's) claims queued jobs oldest first and
+runs them with ``Newsdesk.ingest``, recording progress as it goes. The worker holds ``jobs.lock`` for as
+long as it lives, so a job found "running" by a worker that has just taken the lock was left by a process that
+died: ingest is incremental and idempotent, so it is queued again (resumed) — up to ``MAX_ATTEMPTS`` times,
+after which it is reported "stopped". A job is "done" only once the ingest has returned.
 
 Nothing here imports Streamlit: the page, the CLI and an HTTP API can all submit and read jobs.
 """

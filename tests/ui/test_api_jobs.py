@@ -17,8 +17,10 @@ import pytest
 
 from ingest.indexer import IngestReport
 from ingest.jobs import MAX_ATTEMPTS, Job, JobQueue, Worker
+from rag.pipeline import BUNDLED_CORPUS
 from tests.samples import PORTS_TXT
 from tests.servers.api_server import running_api
+from tests.ui.conftest import _forget_chroma_clients, app_on, ingest_into
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 COUNT = 400  # about three write batches (ingest.indexer.GROUP_CHUNKS): the kill lands after the first
@@ -153,3 +155,18 @@ def _poll_lock_taken(data_dir: Path, timeout: float = 30.0) -> None:
         probe.stop()
         assert time.monotonic() < deadline, "the API's worker never took the worker lock"
         time.sleep(0.1)
+
+
+def test_the_page_lists_a_job_posted_to_the_api_with_its_outcome(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data_dir = tmp_path / "data"
+    ingest_into(data_dir, BUNDLED_CORPUS)
+    _forget_chroma_clients()
+    with running_api(data_dir, tmp_path / "home") as server, httpx.Client(base_url=server.url, timeout=60) as http:
+        posted = http.post("/v1/articles", files=[("files", ("ports.txt", PORTS_TXT))]).json()
+        assert _poll(http, posted["id"], {"done", "failed", "stopped"})[-1]["status"] == "done"
+        at = app_on(data_dir, monkeypatch).run()  # the real page, in this process, on the same data dir
+        assert not at.exception, [e.value for e in at.exception]
+        assert "**Ingest ports.txt**" in [m.value for m in at.sidebar.markdown]
+        assert any(s.value.startswith("Added 1 · updated 0 · unchanged 0 · rejected 0") for s in at.sidebar.success)
