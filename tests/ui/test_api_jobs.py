@@ -157,7 +157,7 @@ def _poll_lock_taken(data_dir: Path, timeout: float = 30.0) -> None:
         time.sleep(0.1)
 
 
-def test_the_page_lists_a_job_posted_to_the_api_with_its_outcome(
+def test_the_page_lists_a_job_posted_to_the_api_and_the_api_runs_and_lists_one_started_on_the_page(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     data_dir = tmp_path / "data"
@@ -166,7 +166,17 @@ def test_the_page_lists_a_job_posted_to_the_api_with_its_outcome(
     with running_api(data_dir, tmp_path / "home") as server, httpx.Client(base_url=server.url, timeout=60) as http:
         posted = http.post("/v1/articles", files=[("files", ("ports.txt", PORTS_TXT))]).json()
         assert _poll(http, posted["id"], {"done", "failed", "stopped"})[-1]["status"] == "done"
+        _poll_lock_taken(data_dir)  # so the page's worker, started by its first run, only waits for the lock
         at = app_on(data_dir, monkeypatch).run()  # the real page, in this process, on the same data dir
         assert not at.exception, [e.value for e in at.exception]
         assert "**Ingest ports.txt**" in [m.value for m in at.sidebar.markdown]
         assert any(s.value.startswith("Added 1 · updated 0 · unchanged 0 · rejected 0") for s in at.sidebar.success)
+        at.switch_page("articles_page.py").run()
+        [reindex] = [b for b in at.sidebar.button if b.label == "Re-index every article"]
+        reindex.click().run()  # queued by the page; the API's worker holds the lock, so it runs it
+        assert not at.exception, [e.value for e in at.exception]
+        newest = http.get("/v1/jobs", params={"limit": 1}).json()["jobs"][0]
+        assert newest["kind"] == "reindex" and newest["id"] != posted["id"]
+        done = _poll(http, newest["id"], {"done", "failed", "stopped"})[-1]
+        stored = http.get("/v1/status").json()["articles"]
+        assert done["status"] == "done" and done["report"]["reindexed"] == stored > 1, done
