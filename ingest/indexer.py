@@ -87,6 +87,10 @@ def content_hash(article: Article) -> str:
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
+class IngestBusyError(StoreError):
+    """The data dir's ingest lock is held by another ingest or delete: a reason to wait, not to give up."""
+
+
 @contextmanager
 def ingest_lock(data_dir: Path) -> Iterator[None]:
     """One ingest per data dir at a time; readers are never blocked."""
@@ -102,7 +106,7 @@ def ingest_lock(data_dir: Path) -> Iterator[None]:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError as exc:
-            raise StoreError(
+            raise IngestBusyError(
                 f"Another `newsdesk ingest` is running on {data_dir}; wait for it to finish, then run yours."
             ) from exc
         yield

@@ -2,11 +2,11 @@
 
 A job is a row in ``<data_dir>/jobs.sqlite``; uploaded files are copied into ``<data_dir>/uploads`` before
 their job is written, so a queued job never points at bytes that only lived in a browser. One ``Worker``
-thread (the page owns it through ``st.cache_resource``) claims queued jobs oldest first and runs them with
-``Newsdesk.ingest``, recording progress as it goes. The worker holds ``jobs.lock`` for as long as it lives, so a
-job found "running" by a worker that has just taken the lock was left by a process that died: ingest is
-incremental and idempotent, so it is queued again (resumed) — up to ``MAX_ATTEMPTS`` times, after which it
-is reported "stopped". A job is "done" only once the ingest has returned.
+thread (the page's, through ``st.cache_resource``, or the HTTP API's) claims queued jobs oldest first and
+runs them with ``Newsdesk.ingest``, recording progress as it goes. The worker holds ``jobs.lock`` for as
+long as it lives, so a job found "running" by a worker that has just taken the lock was left by a process that
+died: ingest is incremental and idempotent, so it is queued again (resumed) — up to ``MAX_ATTEMPTS`` times,
+after which it is reported "stopped". A job is "done" only once the ingest has returned.
 
 Nothing here imports Streamlit: the page, the CLI and an HTTP API can all submit and read jobs.
 """
@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Literal
 
-from ingest.indexer import IngestReport, Progress
+from ingest.indexer import IngestBusyError, IngestReport, Progress
 from rag.errors import NewsdeskError, StoreError
 
 if TYPE_CHECKING:  # the worker is handed a service; building one is the edge's job
@@ -152,10 +152,23 @@ class JobQueue:
             if row is None:
                 return None
             db.execute(
-                "UPDATE jobs SET state = 'running', started = ?, attempts = attempts + 1 WHERE id = ?",
+                "UPDATE jobs SET state = 'running', started = ?, attempts = attempts + 1, "
+                "note = CASE WHEN note LIKE 'waiting:%' THEN '' ELSE note END WHERE id = ?",
                 (_now(), row["id"]),
             )
         return self.get(row["id"])
+
+    def running(self) -> list[Job]:
+        """The jobs a worker is running now (at most one per data dir), whichever process holds the worker."""
+        with self._db() as db:
+            rows = db.execute("SELECT * FROM jobs WHERE state = 'running'").fetchall()
+        return [_job(r) for r in rows]
+
+    def requeue(self, job_id: str, note: str) -> None:
+        """Put a claimed job back, its attempt not counted: it never started (the store was busy)."""
+        with self._db() as db:
+            db.execute("UPDATE jobs SET state = 'queued', attempts = MAX(attempts - 1, 0), note = ? WHERE id = ?",
+                       (note, job_id))
 
     def progress(self, job_id: str, articles: int, chunks: int) -> None:
         with self._db() as db:
@@ -165,8 +178,8 @@ class JobQueue:
         with self._db() as db:
             db.execute(
                 "UPDATE jobs SET state = 'done', finished = ?, report = ?, articles = ?, chunks = ? WHERE id = ?",
-                (_now(), json.dumps(report.as_dict()), report.accepted + len(report.rejected),
-                 report.chunks_embedded, job_id),
+                (_now(), json.dumps({**report.as_dict(), "exit_code": report.exit_code}),
+                 report.accepted + len(report.rejected), report.chunks_embedded, job_id),
             )
 
     def fail(self, job_id: str, error: str) -> None:
@@ -274,6 +287,8 @@ class Worker:
             return None
         try:
             report = self.runner(job, lambda articles, chunks: self.queue.progress(job.id, articles, chunks))
+        except IngestBusyError as exc:  # a delete or a CLI ingest holds the store: wait for it, do not fail
+            self.queue.requeue(job.id, f"waiting: {exc}")
         except NewsdeskError as exc:
             self.queue.fail(job.id, str(exc))
         except Exception as exc:  # a bug must not kill the worker: the job says so, the log has the trace
@@ -287,8 +302,8 @@ class Worker:
         try:
             while not self._stop.is_set():
                 try:
-                    if self.acquire() and self.run_once() is not None:
-                        continue  # more may be queued
+                    if self.acquire() and (job := self.run_once()) is not None and not job.active:
+                        continue  # more may be queued (a job put back waits for the next poll)
                 except Exception:  # the job list itself is unreadable: say so in the log, keep trying
                     log.exception("the ingest job list cannot be read")
                 self._wake.wait(self.poll)

@@ -27,7 +27,7 @@ from rag.records import Answer
 from rag.settings import Settings
 from ui import api_openai as oa
 from ui.api_guard import ApiError, BodyLimit, error_body, install_error_handlers, key_checker
-from ui.api_jobs import JobRunner
+from ui.api_jobs import ApiJobs
 from ui.api_models import ChatCompletion, ChatRequest, ErrorBody, Health, ModelCard, ModelList
 from ui.api_native import native_routes
 from ui.ports import check_port_free
@@ -50,8 +50,9 @@ _STREAM = {"text/event-stream": {"schema": {
 
 
 def create_app(service: Newsdesk, settings: Settings) -> FastAPI:
-    """The API over ``service``; ingest jobs run on a worker thread that lives as long as the app."""
-    jobs = JobRunner(service, settings.data_dir / "api-jobs")
+    """The API over ``service``; ingest jobs go to the data dir's queue, drained by a worker thread that lives
+    as long as the app (or by the page's, when the page took the data dir's worker lock first)."""
+    jobs = ApiJobs(service, settings.data_dir)
     started = int(time.time())
 
     @asynccontextmanager

@@ -1,141 +1,71 @@
-"""Ingest jobs: uploads saved to the data dir, ingested one job at a time by a worker thread the server owns.
+"""The API's side of the ingest job queue (``ingest/jobs.py``): the same jobs the page submits and shows.
 
-Jobs live in memory: a restarted server forgets them (the articles they ingested stay in the store).
+Jobs are rows in ``<data_dir>/jobs.sqlite`` and uploads are copied to ``<data_dir>/uploads`` before their job
+is written, so a job outlives the server that took it: a job a killed server left running is resumed (or
+reported stopped) by the next worker to start on the data dir. One worker per data dir drains the queue (it
+holds ``jobs.lock``); when the page and the API serve one data dir, whichever took the lock first runs every
+job, the other only submits and reads, and takes over if the first one stops.
 """
 
 from __future__ import annotations
 
-import logging
-import queue
-import shutil
-import threading
-import uuid
-from collections import OrderedDict
-from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
+from ingest.indexer import IngestReport
+from ingest.jobs import Job, JobQueue, Worker, service_runner
 from ingest.service import Newsdesk
-from rag.errors import NewsdeskError
+from ingest.sources import Rejected, estimate_articles
+from ui.api_models import IngestReportOut, JobOut
 
-log = logging.getLogger("newsdesk.api")
-KEEP_JOBS = 200  # finished jobs remembered for GET /v1/jobs/{id}; the oldest are forgotten first
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
+STOP_WAIT = 30.0  # seconds a stopping server waits for the job in hand; a job cut short is resumed on restart
 
 
-@dataclass(frozen=True)
-class Job:
-    """What GET /v1/jobs/{id} reports."""
+class ApiJobs:
+    """The data dir's job queue and this server's worker (started and stopped with the app)."""
 
-    id: str
-    folder: Path
-    inputs: tuple[str, ...]
-    status: str = "queued"  # queued → running → done | failed
-    created_at: str = field(default_factory=_now)
-    started_at: str | None = None
-    finished_at: str | None = None
-    articles_seen: int = 0
-    chunks_embedded: int = 0
-    report: dict[str, object] | None = None
-    error: str | None = None
-
-
-class JobRunner:
-    """Queues ingest jobs and runs them one after another on one thread (ingest takes a lock per data dir)."""
-
-    def __init__(self, service: Newsdesk, uploads: Path) -> None:
-        self.service = service
-        self.uploads = uploads
-        self._jobs: OrderedDict[str, Job] = OrderedDict()
-        self._lock = threading.Lock()
-        self._queue: queue.Queue[str | None] = queue.Queue()
-        self._thread: threading.Thread | None = None
-        self._stopping = threading.Event()
-        # Held while a job writes; deletes take it too, so the two never meet at the data dir's ingest lock.
-        self.writing = threading.Lock()
+    def __init__(self, service: Newsdesk, data_dir: Path) -> None:
+        self.queue = JobQueue(data_dir)
+        self.worker = Worker(self.queue, service_runner(service))
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._work, name="newsdesk-ingest", daemon=True)
-        self._thread.start()
+        self.worker.start()  # takes the lock when free: recovers what a killed server left running
 
-    def stop(self, timeout: float = 30.0) -> None:
-        """Let the running job finish (ingest is safe to interrupt, but a clean stop is cheaper), then end."""
-        if self._thread is not None:
-            with self._lock:
-                running = [j.id for j in self._jobs.values() if j.status == "running"]
-            if running:
-                log.warning("waiting up to %.0f s for ingest job %s to finish (queued jobs are dropped)",
-                            timeout, running[0])
-            self._stopping.set()
-            self._queue.put(None)
-            self._thread.join(timeout)
-            self._thread = None
+    def stop(self) -> None:
+        self.worker.stop(STOP_WAIT)
 
-    def folder(self) -> tuple[str, Path]:
-        """A new job id and the empty folder its uploads are saved in (named ``uploads``, as the page's are:
-        an uploaded file's source is the folder it is ingested from)."""
-        job_id = uuid.uuid4().hex
-        folder = self.uploads / job_id / "uploads"
-        folder.mkdir(parents=True, exist_ok=False)
-        return job_id, folder
-
-    def discard(self, job_id: str) -> None:
-        """Remove a job's uploads: once ingested, the texts are in the store (ingest --prune never looks here)."""
-        shutil.rmtree(self.uploads / job_id, ignore_errors=True)
-
-    def submit(self, job_id: str, folder: Path) -> Job:
-        """Queue the files saved in ``folder`` for ingest."""
-        job = Job(id=job_id, folder=folder, inputs=tuple(sorted(p.name for p in folder.iterdir())))
-        with self._lock:
-            self._jobs[job_id] = job
-            while len(self._jobs) > KEEP_JOBS:
-                self._jobs.popitem(last=False)
-        self._queue.put(job_id)
+    def submit(self, files: Sequence[tuple[str, bytes]]) -> Job:
+        """Save the files (checked already) in the data dir's uploads, then queue their ingest."""
+        paths = self.queue.save_uploads(files)
+        job = self.queue.submit(paths, total=estimate_articles(paths))
+        self.worker.wake()
         return job
 
     def get(self, job_id: str) -> Job | None:
-        with self._lock:
-            return self._jobs.get(job_id)
+        return self.queue.get(job_id)
 
-    def _update(self, job_id: str, **changes: object) -> None:
-        with self._lock:
-            if job_id in self._jobs:
-                self._jobs[job_id] = replace(self._jobs[job_id], **changes)  # type: ignore[arg-type]
+    def writing(self) -> Job | None:
+        """The job writing to the store now, whichever process runs it."""
+        running = self.queue.running()
+        return running[0] if running else None
 
-    def _work(self) -> None:
-        while (job_id := self._queue.get()) is not None:
-            if self._stopping.is_set():  # shutting down: only the job already running is finished
-                self.discard(job_id)
-                continue
-            job = self.get(job_id)
-            if job is not None:
-                self._run(job)
 
-    def _run(self, job: Job) -> None:
-        try:
-            with self.writing:  # "running" means the store is being written: deletes wait for "done"
-                outcome = self._ingest(job)
-            # Published only once the store is free, so a client that reads "done" can delete at once.
-            self._update(job.id, finished_at=_now(), **outcome)
-        finally:
-            self.discard(job.id)
+def job_out(job: Job) -> JobOut:
+    """A queue row as GET /v1/jobs/{id} reports it."""
+    report = IngestReportOut.model_validate(_report(job.report)) if job.state == "done" else None
+    return JobOut(
+        id=job.id, kind=job.kind, status=job.state, inputs=[Path(p).name for p in job.paths],
+        created_at=job.created, started_at=job.started or None, finished_at=job.finished or None,
+        articles_total=job.total, articles_seen=job.articles, chunks_embedded=job.chunks, attempts=job.attempts,
+        note=job.note or None, report=report, error=job.error or None,
+    )
 
-    def _ingest(self, job: Job) -> dict[str, object]:
-        """Run the job; what its record says at the end (status, counts or the error)."""
-        self._update(job.id, status="running", started_at=_now())
 
-        def progress(articles: int, chunks: int) -> None:
-            self._update(job.id, articles_seen=articles, chunks_embedded=chunks)
-
-        try:
-            report = self.service.ingest([job.folder], progress=progress)
-        except NewsdeskError as exc:
-            return {"status": "failed", "error": str(exc)}
-        except Exception:  # the server keeps serving; the details go to its log, not to the client
-            log.exception("ingest job %s failed", job.id)
-            return {"status": "failed", "error": "The ingest failed unexpectedly; the details are in the server's log."}
-        summary = {**report.as_dict(), "exit_code": report.exit_code}
-        return {"status": "done", "chunks_embedded": report.chunks_embedded, "report": summary}
+def _report(report: dict[str, Any]) -> dict[str, Any]:
+    """The stored report with the CLI's exit code (jobs finished before it was stored get it worked out)."""
+    if "exit_code" in report:
+        return report
+    counts = {k: report.get(k, 0) for k in ("added", "updated", "unchanged")}
+    rejected = [Rejected(r["where"], r["reason"]) for r in report.get("rejected", [])]
+    return {**report, "exit_code": IngestReport(**counts, rejected=rejected).exit_code}

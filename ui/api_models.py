@@ -300,13 +300,25 @@ class IngestReportOut(BaseModel):
 
 
 class JobOut(BaseModel):
+    """An ingest job of the data dir's queue (the page's jobs list shows the same ones)."""
+
     id: str
-    status: Literal["queued", "running", "done", "failed"]
+    kind: Literal["ingest", "reindex"] = Field(
+        default="ingest", description="`reindex`: re-embed every stored article (started on the articles page).")
+    status: Literal["queued", "running", "done", "failed", "stopped"] = Field(
+        description="`stopped`: the server died during it too often; what it ingested is kept, post it again.")
     inputs: list[str] = Field(description="The uploaded files, as named in the report's `where`.")
     created_at: str
     started_at: str | None = None
     finished_at: str | None = None
+    articles_total: int = Field(default=0, description="An estimate of the articles to read, for a progress bar.")
     articles_seen: int = 0
     chunks_embedded: int = 0
+    attempts: int = Field(default=0, description="Runs started: more than 1 once resumed after a server restart.")
+    note: str | None = Field(default=None, description="Resumed or waiting for the store, and why.")
     report: IngestReportOut | None = Field(default=None, description="Once done: what the ingest did.")
     error: str | None = Field(default=None, description="Once failed: why, and what to do.")
+
+
+class JobList(BaseModel):
+    jobs: list[JobOut] = Field(description="The newest jobs first.")

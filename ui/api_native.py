@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import json
+import uuid
 from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Query, Request, Response
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
+from ingest.indexer import IngestBusyError
 from ingest.service import Newsdesk
 from ingest.sources import MAX_ARTICLE_BYTES, TEXT_SUFFIXES
 from rag.records import Article
 from ui import api_openai as oa
 from ui.answer_json import answer_json
 from ui.api_guard import ApiError
-from ui.api_jobs import Job, JobRunner
+from ui.api_jobs import ApiJobs, job_out
 from ui.api_models import (
     ArticleList,
     ArticleOut,
@@ -24,6 +27,7 @@ from ui.api_models import (
     AskResponse,
     Deleted,
     ErrorBody,
+    JobList,
     JobOut,
     StatusOut,
 )
@@ -48,7 +52,7 @@ UPLOAD_BODY = {
 }
 
 
-def native_routes(service: Newsdesk, jobs: JobRunner) -> APIRouter:
+def native_routes(service: Newsdesk, jobs: ApiJobs) -> APIRouter:
     """The routes under /v1 that are newsdesk's own (auth is added by the caller)."""
     router = APIRouter(tags=["newsdesk"])
 
@@ -82,13 +86,16 @@ def native_routes(service: Newsdesk, jobs: JobRunner) -> APIRouter:
     @router.delete("/articles/{article_id:path}", response_model=Deleted, responses={404: _ERR, 409: _ERR, 503: _ERR})
     def delete_article(article_id: str) -> Deleted:
         """Remove an article: its chunks, its record and its BM25 entries."""
-        if not jobs.writing.acquire(blocking=False):
-            raise ApiError(409, "An ingest job is writing to the store; delete again once GET /v1/jobs/{id} says "
-                           "it is done.", code="ingest_running")
+        # The job's row says "running" from before its ingest takes the store until after it lets go, so a
+        # client that reads "done" can delete at once; a job claimed just after this check waits for the delete.
+        if (writing := jobs.writing()) is not None:
+            raise ApiError(409, f"Ingest job {writing.id} is writing to the store; delete again once "
+                           f"GET /v1/jobs/{writing.id} says it is done.", code="ingest_running")
         try:
             deleted = service.delete([article_id])
-        finally:
-            jobs.writing.release()
+        except IngestBusyError as exc:  # a `newsdesk ingest` from the command line, or another delete
+            raise ApiError(409, f"{exc} Then delete again (GET /v1/jobs/{{id}} shows the API's and the page's "
+                           "jobs).", code="ingest_running") from exc
         if not deleted:
             raise _no_article(article_id)
         return Deleted(id=article_id)
@@ -102,27 +109,28 @@ def native_routes(service: Newsdesk, jobs: JobRunner) -> APIRouter:
         if kind != "multipart/form-data" and kind not in JSONL_TYPES:
             raise ApiError(415, f"Content-Type {kind or '(none)'} is not accepted: send application/x-ndjson "
                            "(one article object per line) or multipart/form-data files.", code="unsupported_media_type")
-        job_id, folder = jobs.folder()
-        try:
-            if kind == "multipart/form-data":
-                await _save_files(request, folder)
-            else:
-                _save_jsonl(await request.body(), kind, folder / f"upload-{job_id[:8]}.jsonl")
-        except BaseException:
-            jobs.discard(job_id)
-            raise
-        job = jobs.submit(job_id, folder)
+        if kind == "multipart/form-data":
+            files = await _read_files(request)
+        else:  # every upload checked before any is saved, so a refused request leaves nothing behind
+            files = [(f"upload-{uuid.uuid4().hex[:8]}.jsonl", _jsonl(await request.body(), kind))]
+        job = await run_in_threadpool(jobs.submit, files)  # disk and SQLite writes, off the event loop
         response.headers["Location"] = f"/v1/jobs/{job.id}"
-        return _job(job)
+        return job_out(job)
 
-    @router.get("/jobs/{job_id}", response_model=JobOut, responses={404: _ERR})
+    @router.get("/jobs", response_model=JobList, responses={503: _ERR})
+    def list_jobs(limit: int = Query(20, ge=1, le=200)) -> JobList:
+        """The newest ingest jobs of the data dir: those posted here and those started on the page."""
+        return JobList(jobs=[job_out(j) for j in jobs.queue.jobs(limit)])
+
+    @router.get("/jobs/{job_id}", response_model=JobOut, responses={404: _ERR, 503: _ERR})
     def get_job(job_id: str) -> JobOut:
-        """An ingest job: queued, running (with progress), done (with its report) or failed (with why)."""
+        """An ingest job: queued, running (with progress), done (with its report), failed (with why) or stopped
+        (the server died during it too often). A job a restarted server finds half done is resumed."""
         job = jobs.get(job_id)
         if job is None:
-            raise ApiError(404, f"There is no job {job_id!r} (jobs are forgotten when the server restarts); "
-                           "POST /v1/articles starts one.", code="job_not_found")
-        return _job(job)
+            raise ApiError(404, f"There is no job {job_id!r}; GET /v1/jobs lists the jobs, POST /v1/articles "
+                           "starts one.", code="job_not_found")
+        return job_out(job)
 
     return router
 
@@ -137,13 +145,7 @@ def _summary(article: Article) -> ArticleSummary:
                           published_at=article.published_at, authors=list(article.authors), chars=len(article.text))
 
 
-def _job(job: Job) -> JobOut:
-    return JobOut.model_validate(
-        {**{k: v for k, v in job.__dict__.items() if k != "folder"}, "inputs": list(job.inputs)}
-    )
-
-
-def _save_jsonl(body: bytes, kind: str, path: Path) -> None:
+def _jsonl(body: bytes, kind: str) -> bytes:
     """The body as a .jsonl file; a JSON array (or one object) sent as application/json becomes its lines."""
     if not body.strip():
         raise ApiError(400, f"The body is empty: send one article object per line, e.g. {_EXAMPLE}")
@@ -154,13 +156,13 @@ def _save_jsonl(body: bytes, kind: str, path: Path) -> None:
             raise ApiError(400, f"The body is not valid JSON ({exc}); send an array of article objects, "
                            "or one article object per line as application/x-ndjson.") from exc
         body = "\n".join(json.dumps(r, ensure_ascii=False) for r in records).encode() + b"\n"
-    path.write_bytes(body)
+    return body
 
 
-async def _save_files(request: Request, folder: Path) -> None:
-    """Every uploaded file into ``folder`` under its own name (never a path), checked for type and size."""
+async def _read_files(request: Request) -> list[tuple[str, bytes]]:
+    """Every uploaded file by its own name (never a path), checked for type and size."""
     form = await request.form(max_files=1000)
-    saved = 0
+    files: dict[str, bytes] = {}
     for _, value in form.multi_items():
         if not isinstance(value, UploadFile):
             continue
@@ -168,14 +170,14 @@ async def _save_files(request: Request, folder: Path) -> None:
         if Path(name).suffix.lower() not in TEXT_SUFFIXES:
             raise ApiError(400, f"{name or 'A file with no name'}: unknown type; send .txt, .md, .html or .jsonl "
                            "files (one article each, or one per line for .jsonl).")
-        if (folder / name).exists():
+        if name in files:
             raise ApiError(400, f"Two files are named {name!r}: give each file its own name.")
         data = await value.read()
         if len(data) > MAX_ARTICLE_BYTES and not name.lower().endswith(".jsonl"):
             raise ApiError(413, f"{name} is {len(data) / 2**20:.1f} MB; one article may be at most "
                            f"{MAX_ARTICLE_BYTES // 2**20} MB. Split it into one file per article, or send .jsonl.",
                            code="article_too_large")
-        (folder / name).write_bytes(data)
-        saved += 1
-    if not saved:
+        files[name] = data
+    if not files:
         raise ApiError(400, "No files in the upload: send them as multipart/form-data, field `files`.")
+    return list(files.items())

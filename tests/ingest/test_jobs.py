@@ -135,3 +135,22 @@ def test_a_job_left_running_by_a_killed_server_is_resumed_and_finishes(tmp_path:
     assert articles == 6
     lexical = service.pipeline.fresh_lexical()
     assert len(lexical) == chunks  # the BM25 index the dead run never built is complete now
+
+
+def test_a_job_claimed_while_another_ingest_holds_the_store_waits_for_it_and_then_runs(
+    service: Newsdesk, tiny_corpus: Path
+) -> None:
+    from ingest.indexer import ingest_lock
+
+    queue = JobQueue(service.settings.data_dir)
+    job = queue.submit([tiny_corpus])
+    worker = Worker(queue, service_runner(service))
+    assert worker.acquire()
+    with ingest_lock(service.settings.data_dir):  # a `newsdesk ingest` or a delete from another process
+        waiting = worker.run_once()
+    assert waiting is not None and waiting.state == "queued" and waiting.attempts == 0
+    assert waiting.note.startswith("waiting: Another `newsdesk ingest` is running")
+    done = worker.run_once()
+    worker.stop()
+    assert done is not None and done.id == job.id and done.state == "done" and done.attempts == 1
+    assert done.note == "" and done.report["added"] == 6 and done.report["exit_code"] == 0

@@ -23,6 +23,7 @@ class ApiServer:
 
     url: str
     log: Path
+    pid: int = 0  # for tests that kill it mid-job
 
     @property
     def v1(self) -> str:
@@ -46,7 +47,7 @@ def running_api(data_dir: Path, home: Path, **env: str) -> Iterator[ApiServer]:
             [sys.executable, "-m", "ui", "serve", "--port", str(port)],
             cwd=home, env=clean, stdout=out, stderr=subprocess.STDOUT,
         )
-    server = ApiServer(f"http://127.0.0.1:{port}", log)
+    server = ApiServer(f"http://127.0.0.1:{port}", log, process.pid)
     try:
         _wait_healthy(server, process)
         yield server

@@ -66,7 +66,7 @@ def _wait_done(http: httpx.Client, job_id: str, timeout: float = 120.0) -> dict[
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         job = http.get(f"/v1/jobs/{job_id}").json()
-        if job["status"] in {"done", "failed"}:
+        if job["status"] in {"done", "failed", "stopped"}:
             return dict(job)
         time.sleep(0.2)
     raise AssertionError(f"job {job_id} not finished after {timeout:.0f}s: {job}")
@@ -224,6 +224,17 @@ def test_an_article_sent_as_jsonl_can_be_read_and_deleted(http: httpx.Client) ->
     assert http.delete("/v1/articles/api-delete-me").status_code == 404
     answer = http.post("/v1/ask", json={"question": "What did the harbour board approve?"}).json()
     assert all(c["article_id"] != "api-delete-me" for c in answer["citations"])  # gone from retrieval too
+
+
+def test_a_delete_while_another_process_ingests_is_409_with_the_fix(http: httpx.Client, api_data: Path) -> None:
+    from ingest.indexer import ingest_lock
+
+    with ingest_lock(api_data):  # what `newsdesk ingest` on the same data dir holds while it writes
+        busy = http.delete(f"/v1/articles/{SEED_ARTICLE}")
+    assert busy.status_code == 409, busy.text
+    message = busy.json()["error"]["message"]
+    assert "wait for it to finish" in message and "delete again" in message
+    assert http.get(f"/v1/articles/{SEED_ARTICLE}").status_code == 200  # nothing was deleted
 
 
 def test_errors_are_json_that_say_what_to_change(client: openai.OpenAI, http: httpx.Client) -> None:

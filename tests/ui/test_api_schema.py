@@ -31,7 +31,7 @@ KEY = "schema-test-key"
 EXAMPLES = 8  # per route and mode: the whole test runs in about 20 s
 ROUTES = {"GET /healthz", "GET /v1/models", "POST /v1/chat/completions", "POST /v1/ask", "GET /v1/status",
           "GET /v1/articles", "POST /v1/articles", "GET /v1/articles/{article_id}", "DELETE /v1/articles/{article_id}",
-          "GET /v1/jobs/{job_id}"}
+          "GET /v1/jobs", "GET /v1/jobs/{job_id}"}
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 
 

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from ingest.indexer import IngestReport
+from ingest.jobs import JobQueue
 from rag.errors import InputError
 from rag.settings import Settings
 from tests.servers.ports import free_port
@@ -115,4 +116,6 @@ def test_a_delete_while_a_job_writes_is_409_and_the_job_still_finishes(tmp_path:
             time.sleep(0.01)
         assert done["status"] == "done" and done["report"]["added"] == 1
         assert http.delete("/v1/articles/b").json() == {"id": "b", "deleted": True}
-    assert not (tmp_path / "data" / "api-jobs" / job.json()["id"]).exists()  # uploads removed once ingested
+    [row] = JobQueue(tmp_path / "data").jobs()  # the queue the page reads: it lists the API's job too
+    assert row.id == job.json()["id"] and row.state == "done"
+    assert [Path(p).parent for p in row.paths] == [tmp_path / "data" / "uploads"]  # kept for a resume, as the page's
