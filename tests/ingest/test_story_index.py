@@ -17,6 +17,7 @@ from rag.errors import StoreError
 from rag.numbering import number_by_article
 from rag.records import Answer
 from rag.settings import Settings
+from tests.ingest.test_stories import STORY
 from ui.answer_json import answer_json
 from ui.api_openai import extra
 from ui.chats import answer_from_json, answer_to_json
@@ -25,15 +26,7 @@ from ui.sources import article_card
 
 pytestmark = pytest.mark.integration
 
-BRIDGE = (
-    "The city council voted on Tuesday to close the old river bridge for repairs after engineers found cracks in "
-    "two of its supports during a routine inspection. The closure is expected to last six weeks, and traffic "
-    "will be sent over the new bridge downstream, which the council said could carry the extra load. Shop "
-    "owners near the bridge said they feared losing customers during the summer, when tourists usually cross "
-    "on foot to reach the market. The mayor promised a small fund to help them and said the repairs could not "
-    "wait, because the engineers had warned that the cracks would grow in the autumn rains. Work is due to "
-    "start on Monday, with crews on site through the night to finish before the school year begins."
-)
+BRIDGE = STORY  # the council story of tests/ingest/test_stories.py: long enough to be shingled
 PARKING = (
     "The city council voted on Tuesday to raise parking fees in the old town after a year of complaints about "
     "traffic, and said the money would pay for two new bus routes to the market. Drivers will pay twice as much "

@@ -13,6 +13,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -49,12 +50,16 @@ def _newsdesk() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "ui"]
 
 
-@pytest.fixture(scope="module")
-def chat_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChatServer]:
-    """`newsdesk chat --port FREE` on an empty data dir (so it ingests the bundled corpus first)."""
-    home = tmp_path_factory.mktemp("chat")
+def chat_env(home: Path) -> dict[str, str]:
+    """This process's environment without newsdesk's and OpenAI's settings, with a data dir under ``home``."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("NEWSDESK_", "OPENAI_"))}
     env.update(NEWSDESK_DATA_DIR=str(home / "data"), HOME=str(home))  # HOME: Streamlit writes ~/.streamlit there
+    return env
+
+
+@contextmanager
+def running_chat(home: Path, env: dict[str, str]) -> Iterator[ChatServer]:
+    """`newsdesk chat --port FREE` run from ``home`` until the block ends, once its health check answers."""
     port = free_port()
     log = home / "chat.log"
     started = time.monotonic()
@@ -69,6 +74,14 @@ def chat_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChatServer
         yield server
     finally:
         _stop(process)
+
+
+@pytest.fixture(scope="module")
+def chat_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChatServer]:
+    """`newsdesk chat --port FREE` on an empty data dir (so it ingests the bundled corpus first)."""
+    home = tmp_path_factory.mktemp("chat")
+    with running_chat(home, chat_env(home)) as server:
+        yield server
 
 
 def _wait_healthy(server: ChatServer, timeout: float) -> None:

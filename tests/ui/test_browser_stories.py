@@ -4,9 +4,7 @@ opens to the other outlet's article (the fixtures of tests/ingest/test_story_ind
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,8 +13,7 @@ import pytest
 
 from eval.page_memory import CHROMIUM, CHROMIUM_ARGS
 from tests.ingest.test_story_index import ARTICLES, QUESTION
-from tests.servers.ports import free_port
-from tests.ui.test_browser import ChatServer, _newsdesk, _stop, _wait_healthy, ask, open_page
+from tests.ui.test_browser import ChatServer, _newsdesk, ask, chat_env, open_page, running_chat
 
 pytestmark = [
     pytest.mark.slow,
@@ -30,24 +27,14 @@ pytestmark = [
 @pytest.fixture
 def story_server(tmp_path: Path) -> Iterator[ChatServer]:
     """`newsdesk chat` on a data dir that already holds the story fixtures (ingested by the CLI)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("NEWSDESK_", "OPENAI_"))}
-    env.update(NEWSDESK_DATA_DIR=str(tmp_path / "data"), HOME=str(tmp_path))
+    env = chat_env(tmp_path)
     corpus = tmp_path / "articles.jsonl"
     corpus.write_text("".join(json.dumps(a) + "\n" for a in ARTICLES), "utf-8")
     ingested = subprocess.run([*_newsdesk(), "ingest", "--quiet", str(corpus)], cwd=tmp_path, env=env,
                               capture_output=True, text=True, timeout=300)
     assert ingested.returncode == 0 and "stories told by several articles: 1" in ingested.stdout, ingested.stderr
-    port, log = free_port(), tmp_path / "chat.log"
-    started = time.monotonic()
-    with log.open("wb") as out:
-        process = subprocess.Popen([*_newsdesk(), "chat", "--port", str(port)], cwd=tmp_path, env=env, stdout=out,
-                                   stderr=subprocess.STDOUT, start_new_session=True)
-    server = ChatServer(f"http://127.0.0.1:{port}", process, started, log, tmp_path / "data")
-    try:
-        _wait_healthy(server, timeout=120)
+    with running_chat(tmp_path, env) as server:
         yield server
-    finally:
-        _stop(process)
 
 
 def test_a_story_is_one_source_whose_other_outlet_unfolds(story_server: ChatServer) -> None:
