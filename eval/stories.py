@@ -34,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--show", action="store_true", help="print the sampled groups")
     args = parser.parse_args(argv)
     if args.store:
-        return _stored(args.store)
+        return _stored(args.store, args.sample if args.show else 0, args.seed)
     docs: list[Doc] = []
     meta: dict[str, tuple[str, str]] = {}
     for line in args.articles.open(encoding="utf-8"):
@@ -69,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _stored(data_dir: Path) -> int:
+def _stored(data_dir: Path, sample: int = 0, seed: int = 18) -> int:
     """The stored groups' counts, and whether every page stored under several addresses is in one group."""
     index = StoryIndex(Settings(data_dir=data_dir).stories_path)
     groups, addresses = index.groups(), index.addresses()
@@ -88,6 +88,12 @@ def _stored(data_dir: Path) -> int:
         "groups_across_pages": sum(len({canonical_url(addresses[m] or m) or m for m in g}) > 1 for g in groups),
         "multi_address_pages": len(multi), "multi_address_found": len(found),
     }))
+    if sample:
+        stories = index.stories_of([m for g in groups for m in g])
+        for n, group in enumerate(random.Random(seed).sample(groups, min(sample, len(groups))), 1):
+            print(f"\n#{n} ({len(group)})")
+            for member in stories[group[0]].members:
+                print(f"   {member.published_at or '----------'}  {member.source[:16]:16}  {member.title[:70]!r}")
     return 0
 
 

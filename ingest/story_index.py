@@ -20,7 +20,17 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from ingest.stories import Doc, MinHasher, Signed, StoryConfig, common_shingles, link_stories, shingles, sign
+from ingest.stories import (
+    Doc,
+    MinHasher,
+    Signed,
+    StoryConfig,
+    common_shingles,
+    coverage_pairs,
+    link_stories,
+    shingles,
+    sign,
+)
 from rag.errors import StoreError
 from rag.records import Article, Reported, Story
 
@@ -31,6 +41,7 @@ CREATE TABLE IF NOT EXISTS articles (
 CREATE TABLE IF NOT EXISTS stories (article_id TEXT PRIMARY KEY, story TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS stories_by_story ON stories (story);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS leads (id TEXT PRIMARY KEY, vector BLOB NOT NULL);
 """
 _BATCH = 256  # article texts read from the store at a time
 _PARAMS = 500  # ids per SQL IN (...), well under SQLite's limit
@@ -48,6 +59,8 @@ class ArticleSource(Protocol):
     def article_states(self, ids: Sequence[str]) -> dict[str, tuple[str, str]]: ...
 
     def articles(self, ids: Sequence[str] | None = None) -> dict[str, Article]: ...
+
+    def lead_vectors(self, article_ids: Sequence[str]) -> dict[str, list[float]]: ...
 
 
 @dataclass(frozen=True)
@@ -134,7 +147,15 @@ class StoryIndex:
                     [(a.id, hashes[a.id], a.published_at, a.url, a.title, a.source,
                       shingles(a.text, self.config.shingle).astype(np.uint32).tobytes()) for a in found.values()],
                 )
-            groups = self._relink(db) if gone or todo or reconfigured else _groups(db)
+            db.executemany("DELETE FROM leads WHERE id = ?", [(aid,) for aid in gone + todo])
+            # Lead vectors of new and changed articles, and of any stored before grouping read them.
+            missing = [aid for (aid,) in db.execute(
+                "SELECT id FROM articles WHERE id NOT IN (SELECT id FROM leads) ORDER BY id")]
+            leads = store.lead_vectors(missing) if missing else {}
+            db.executemany("INSERT OR REPLACE INTO leads (id, vector) VALUES (?, ?)",
+                           [(aid, np.asarray(v, dtype=np.float32).tobytes()) for aid, v in leads.items()])
+            changed = gone or todo or reconfigured or leads
+            groups = self._relink(db) if changed else _groups(db)
             _set_meta(db, "generation", generation.encode())
             _set_meta(db, "config", self._config_key())
         return Synced(signed=len(todo), removed=len(gone), groups=len(groups), grouped=sum(map(len, groups)))
@@ -159,7 +180,14 @@ class StoryIndex:
             signed.append(one)
         db.executemany("UPDATE articles SET signature = ?, size = ? WHERE id = ?", resigned)
         _set_meta(db, "common", common.astype(np.uint64).tobytes())
-        groups = link_stories(signed, self.config)
+        leads = dict(db.execute("SELECT id, vector FROM leads").fetchall())
+        outlets = dict(db.execute("SELECT id, source FROM articles").fetchall())
+        vectors = np.zeros((len(rows), _dimension(leads)), dtype=np.float32)
+        for n, row in enumerate(rows):
+            if row[0] in leads:
+                vectors[n] = np.frombuffer(leads[row[0]], dtype=np.float32)
+        covered = coverage_pairs([row[1] for row in rows], [outlets[row[0]] for row in rows], vectors, self.config)
+        groups = link_stories(signed, self.config, covered)
         db.execute("DELETE FROM stories")
         # A story is named by its first member id: stable while its members stay.
         db.executemany("INSERT INTO stories (article_id, story) VALUES (?, ?)",
@@ -194,6 +222,10 @@ class StoryIndex:
                 f"Could not write the story groups to {self.path} ({exc}). The articles themselves are stored; "
                 "fix the cause (disk space, permissions) or delete that file, then run `newsdesk ingest` again."
             ) from exc
+
+
+def _dimension(leads: dict[str, bytes]) -> int:
+    return len(next(iter(leads.values()))) // 4 if leads else 1
 
 
 def _groups(db: sqlite3.Connection) -> list[list[str]]:

@@ -157,6 +157,16 @@ class Store(StoreWrites):
                 found.setdefault(chunk.article_id, []).append((chunk, vector))
         return found
 
+    def lead_vectors(self, article_ids: Sequence[str]) -> dict[str, list[float]]:
+        """The vector of each article's first chunk (its headline and lede), for grouping coverage of one event."""
+        self._open(create=False)
+        found: dict[str, list[float]] = {}
+        for lo in range(0, len(article_ids), 500):
+            where = {"$and": [{"article_id": {"$in": list(article_ids[lo : lo + 500])}}, {"position": 0}]}
+            for chunk, vector in self._with_vectors(where=where):
+                found[chunk.article_id] = vector
+        return found
+
     def _with_vectors(self, **selector: Any) -> list[tuple[Chunk, list[float]]]:
         """The chunks ``selector`` (``ids=`` or ``where=``) picks, each with its vector."""
         try:
