@@ -19,14 +19,15 @@ import logging
 import sqlite3
 import threading
 import uuid
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import closing, contextmanager
+from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Literal
 
 from ingest.indexer import IngestBusyError, IngestReport, Progress
+from ingest.sqlite_files import transaction
 from rag.errors import NewsdeskError, StoreError
 
 if TYPE_CHECKING:  # the worker is handed a service; building one is the edge's job
@@ -90,21 +91,8 @@ class JobQueue:
         self.data_dir = data_dir
         self.path = data_dir / JOBS_FILE
 
-    @contextmanager
-    def _db(self) -> Iterator[sqlite3.Connection]:
-        try:
-            self.data_dir.mkdir(parents=True, exist_ok=True)
-            connection = sqlite3.connect(self.path, timeout=30)
-        except (OSError, sqlite3.Error) as exc:
-            raise StoreError(
-                f"Cannot open the job list {self.path}: {exc}. Point NEWSDESK_DATA_DIR at a folder you can write to."
-            ) from exc
-        with closing(connection):
-            connection.row_factory = sqlite3.Row
-            connection.execute("PRAGMA journal_mode=WAL")
-            connection.execute(_SCHEMA)
-            with connection:  # one transaction per call
-                yield connection
+    def _db(self) -> AbstractContextManager[sqlite3.Connection]:
+        return transaction(self.path, _SCHEMA, "the job list")  # one transaction per call
 
     def save_uploads(self, files: Iterable[tuple[str, bytes]]) -> list[Path]:
         """Write uploaded files into ``<data_dir>/uploads`` (same name replaces) before any job names them."""

@@ -9,14 +9,13 @@ from __future__ import annotations
 import json
 import sqlite3
 import uuid
-from collections.abc import Iterator
-from contextlib import closing, contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from rag.errors import StoreError
+from ingest.sqlite_files import transaction
 from rag.records import Answer, Chunk, Citation, Passage, Reported, SentenceCheck
 
 CHATS_FILE = "chats.sqlite"
@@ -94,22 +93,8 @@ class ChatStore:
         self.data_dir = data_dir
         self.path = data_dir / CHATS_FILE
 
-    @contextmanager
-    def _db(self) -> Iterator[sqlite3.Connection]:
-        try:
-            self.data_dir.mkdir(parents=True, exist_ok=True)
-            connection = sqlite3.connect(self.path, timeout=30)
-        except (OSError, sqlite3.Error) as exc:
-            raise StoreError(
-                f"Cannot open the saved chats {self.path}: {exc}. Point NEWSDESK_DATA_DIR at a folder you can write to."
-            ) from exc
-        with closing(connection):
-            connection.row_factory = sqlite3.Row
-            connection.execute("PRAGMA journal_mode=WAL")
-            connection.execute("PRAGMA foreign_keys=ON")
-            connection.executescript(_SCHEMA)
-            with connection:
-                yield connection
+    def _db(self) -> AbstractContextManager[sqlite3.Connection]:
+        return transaction(self.path, _SCHEMA, "the saved chats", foreign_keys=True)
 
     def create(self, title: str = "New chat") -> Chat:
         now = _now()
