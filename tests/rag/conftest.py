@@ -5,14 +5,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.servers.ports import free_port
+from tests.servers.ports import free_port, wait_until_up
 
 
 @pytest.fixture(scope="module")
@@ -33,19 +31,10 @@ def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"chroma run exited with {process.returncode}:\n{(folder / 'server.log').read_text()}")
-            try:
-                with urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"chroma run did not answer within 60 s:\n{(folder / 'server.log').read_text()}")
-            time.sleep(0.2)
+        try:
+            wait_until_up(f"{url}/api/v2/heartbeat", process, "chroma run", (folder / "server.log").read_text, 60)
+        except RuntimeError as exc:
+            pytest.fail(str(exc))
         yield url
     finally:
         process.terminate()

@@ -6,15 +6,12 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
-
-from tests.servers.ports import free_port
+from tests.servers.ports import free_port, wait_until_up
 
 
 @dataclass(frozen=True)
@@ -56,17 +53,7 @@ def running_api(data_dir: Path, home: Path, **env: str) -> Iterator[ApiServer]:
 
 
 def _wait_healthy(server: ApiServer, process: subprocess.Popen[bytes], timeout: float = 120.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"newsdesk serve exited with {process.returncode}:\n{server.log_text()}")
-        try:
-            if httpx.get(f"{server.url}/healthz", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"newsdesk serve did not answer /healthz within {timeout:.0f}s:\n{server.log_text()}")
+    wait_until_up(f"{server.url}/healthz", process, "newsdesk serve", server.log_text, timeout)
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:

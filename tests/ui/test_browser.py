@@ -11,7 +11,6 @@ import signal
 import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -21,7 +20,7 @@ from typing import Any
 import pytest
 
 from eval.page_memory import CHROMIUM, CHROMIUM_ARGS
-from tests.servers.ports import free_port
+from tests.servers.ports import free_port, wait_until_up
 from tests.ui.conftest import SEED_QUESTION
 
 SEED_QUOTE = "is actively lobbying the Trump White House to ease export controls"
@@ -85,17 +84,10 @@ def chat_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChatServer
 
 
 def _wait_healthy(server: ChatServer, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.process.poll() is not None:
-            pytest.fail(f"`newsdesk chat` exited with {server.process.returncode}:\n{server.log.read_text()}")
-        try:
-            with urllib.request.urlopen(f"{server.url}/_stcore/health", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.3)
-    pytest.fail(f"`newsdesk chat` did not come up in {timeout}s:\n{server.log.read_text()}")
+    try:
+        wait_until_up(f"{server.url}/_stcore/health", server.process, "`newsdesk chat`", server.log.read_text, timeout)
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:
