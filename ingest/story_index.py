@@ -152,8 +152,10 @@ class StoryIndex:
             missing = [aid for (aid,) in db.execute(
                 "SELECT id FROM articles WHERE id NOT IN (SELECT id FROM leads) ORDER BY id")]
             leads = store.lead_vectors(missing) if missing else {}
+            # An article with no first chunk (a link with no text) is stored with an empty vector, so it is not
+            # asked for again at every ingest.
             db.executemany("INSERT OR REPLACE INTO leads (id, vector) VALUES (?, ?)",
-                           [(aid, np.asarray(v, dtype=np.float32).tobytes()) for aid, v in leads.items()])
+                           [(aid, np.asarray(leads.get(aid, ()), dtype=np.float32).tobytes()) for aid in missing])
             changed = gone or todo or reconfigured or leads
             groups = self._relink(db) if changed else _groups(db)
             _set_meta(db, "generation", generation.encode())
@@ -184,7 +186,7 @@ class StoryIndex:
         outlets = dict(db.execute("SELECT id, source FROM articles").fetchall())
         vectors = np.zeros((len(rows), _dimension(leads)), dtype=np.float32)
         for n, row in enumerate(rows):
-            if row[0] in leads:
+            if leads.get(row[0]):
                 vectors[n] = np.frombuffer(leads[row[0]], dtype=np.float32)
         covered = coverage_pairs([row[1] for row in rows], [outlets[row[0]] for row in rows], vectors, self.config)
         groups = link_stories(signed, self.config, covered)
@@ -225,7 +227,7 @@ class StoryIndex:
 
 
 def _dimension(leads: dict[str, bytes]) -> int:
-    return len(next(iter(leads.values()))) // 4 if leads else 1
+    return max((len(v) // 4 for v in leads.values()), default=0) or 1
 
 
 def _groups(db: sqlite3.Connection) -> list[list[str]]:
